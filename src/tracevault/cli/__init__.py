@@ -1,0 +1,27 @@
+"""The ``tracevault`` command line. One module per command; each is a thin shell."""
+
+from __future__ import annotations
+
+import click
+
+from .._version import __version__
+from ._common import CLIGroup
+from .import_ import import_command
+from .schema import schema_group
+from .serve import serve_command
+from .traces import traces_group
+
+__all__ = ["main"]
+
+
+@click.group(cls=CLIGroup, context_settings={"auto_envvar_prefix": "TRACEVAULT",
+                                             "help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tracevault")
+def main() -> None:
+    """tracevault: the trace store for AI agents."""
+
+
+main.add_command(serve_command)
+main.add_command(traces_group)
+main.add_command(import_command)
+main.add_command(schema_group)

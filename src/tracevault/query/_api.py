@@ -1,0 +1,157 @@
+"""The Python API: ``tracevault.open(...)`` returns a ``Vault``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from .._exceptions import NotFound
+from ..config import default_store_path
+from ..ingest._prepare import prepare_logs, prepare_spans
+from ..ingest.files import read_trace_bytes
+from ..schema import Span, TraceSummary
+from ..store import open_store
+from ..store._remote import RemoteStore
+from ._filters import SpanQuery, TraceQuery
+
+__all__ = ["ImportReport", "Trace", "Vault", "open"]
+
+
+class Trace:
+    """A whole trace: its summary and its spans as a tree."""
+
+    def __init__(self, summary: TraceSummary, spans: list[Span]) -> None:
+        self.summary = summary
+        self.spans = spans
+        self._by_id = {s.span_id: s for s in spans}
+        self._children: dict[str | None, list[Span]] = {}
+        for s in spans:
+            parent = s.parent_span_id if s.parent_span_id in self._by_id else None
+            self._children.setdefault(parent, []).append(s)
+        for children in self._children.values():
+            children.sort(key=lambda s: (s.start_time_ns, s.span_id))
+
+    @property
+    def trace_id(self) -> str:
+        """The trace id."""
+        return self.summary.trace_id
+
+    def span(self, span_id: str) -> Span:
+        """A span of this trace by id."""
+        try:
+            return self._by_id[span_id]
+        except KeyError:
+            raise NotFound(f"span {span_id} not in trace {self.trace_id}") from None
+
+    def roots(self) -> list[Span]:
+        """Spans without a parent in this trace (normally one)."""
+        return list(self._children.get(None, []))
+
+    def children(self, span_id: str) -> list[Span]:
+        """Direct children of a span, by start time."""
+        return list(self._children.get(span_id, []))
+
+    def walk(self) -> Iterator[tuple[int, Span]]:
+        """Depth-first ``(depth, span)`` over the tree, children by start time."""
+        stack = [(0, s) for s in reversed(self.roots())]
+        while stack:
+            depth, span = stack.pop()
+            yield depth, span
+            stack.extend((depth + 1, c) for c in reversed(self.children(span.span_id)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able form (the REST API's shape)."""
+        return {"summary": self.summary.model_dump(),
+                "spans": [s.model_dump() for s in self.spans]}
+
+
+class ImportReport(dict):  # type: ignore[type-arg]
+    """What an import stored: ``format``, ``spans``, ``logs``, ``rejected``, ``message``."""
+
+
+class Vault:
+    """A store opened for reading (and writing, when local)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def __enter__(self) -> Vault:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the store."""
+        self.store.close()
+
+    @property
+    def is_remote(self) -> bool:
+        """True when reading through a running server."""
+        return isinstance(self.store, RemoteStore)
+
+    def traces(self, *, project: str | None = None, service: str | None = None,
+               agent: str | None = None, model: str | None = None, status: str | None = None,
+               session: str | None = None, kind: str | None = None, tool: str | None = None,
+               name: str | None = None, text: str | None = None,
+               start: str | int | None = None, end: str | int | None = None,
+               limit: int = 50, offset: int = 0) -> list[TraceSummary]:
+        """Trace summaries, newest first. Span filters match traces holding such a span."""
+        query = TraceQuery(project=project, service=service, agent=agent, model=model,
+                           status=status, session=session, start=start, end=end,
+                           spans=SpanQuery(kind=kind, tool=tool, name=name, text=text,
+                                           limit=None),
+                           limit=limit, offset=offset)
+        return [TraceSummary.model_validate(t) for t in self.store.list_traces(query)]
+
+    def trace(self, trace_id: str, project: str | None = None) -> Trace:
+        """A whole trace with every span's full content."""
+        data = self.store.get_trace(project, trace_id.lower())
+        return Trace(TraceSummary.model_validate(data["summary"]),
+                     [Span.model_validate(s) for s in data["spans"]])
+
+    def span(self, trace_id: str, span_id: str, project: str | None = None,
+             original: bool = False) -> Span:
+        """One span; ``original=True`` restores its attributes exactly as sent."""
+        return Span.model_validate(self.store.get_span(project, trace_id.lower(),
+                                                       span_id.lower(), original=original))
+
+    def spans(self, **filters: Any) -> pa.Table:
+        """Span rows matching ``SpanQuery`` fields, as an Arrow table."""
+        filters.setdefault("limit", None)
+        return self.store.spans_table(SpanQuery(**filters))
+
+    def spans_df(self, **filters: Any) -> Any:
+        """Span rows as a pandas DataFrame (needs pandas)."""
+        return self.spans(**filters).to_pandas()
+
+    def import_file(self, path: str | Path, project: str | None = None) -> ImportReport:
+        """Store the traces of a file (OTLP JSON/protobuf, SDK span JSON, Langfuse)."""
+        data = Path(path).read_bytes()
+        if isinstance(self.store, RemoteStore):
+            return ImportReport(self.store.import_bytes(data, project=project))
+        contents = read_trace_bytes(data, str(path))
+        drafts, too_large = prepare_spans(contents.spans, forced_project=project)
+        logs = prepare_logs(contents.logs, forced_project=project)
+        if drafts or logs:
+            self.store.write(drafts, logs)
+        rejected = contents.rejected + too_large
+        return ImportReport(format=contents.format, spans=len(drafts), logs=len(logs),
+                            rejected=len(rejected),
+                            message="; ".join(r.reason for r in rejected[:5]) or None)
+
+
+def open(store: str | None = None, *, read_only: bool = False,  # noqa: A001
+         api_key: str | None = None) -> Vault:
+    """Open a store: a DuckDB path, ``duckdb:PATH``, ``:memory:`` or a server URL.
+
+    Without ``store``, ``TRACEVAULT_STORE`` or the default path is used. When a running
+    ``tracevault serve`` holds the file, reads go through that server.
+    """
+    import os
+
+    url = store or os.environ.get("TRACEVAULT_STORE") or default_store_path()
+    return Vault(open_store(url, read_only=read_only, api_key=api_key))

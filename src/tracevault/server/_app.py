@@ -1,0 +1,76 @@
+"""The ASGI application: OTLP receivers, REST API and the gRPC side server."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from fastapi import FastAPI
+
+from .._version import __version__
+from ..config import Settings
+from ..ingest._pipeline import IngestPipeline
+from ..store import DuckDBStore, announce_path
+from ._api import router as api_router
+from ._auth import Auth
+from ._errors import install_error_handlers
+from ._grpc import start_grpc_server
+from ._otlp import router as otlp_router
+from ._state import ServerState
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("tracevault.server")
+
+
+def create_app(settings: Settings | None = None, store: Any = None,
+               announce_url: str | None = None) -> FastAPI:
+    """Build the app. Without ``store`` it opens ``settings.store_path`` at startup."""
+    settings = settings or Settings.load()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = store is None
+        st_store = store if store is not None else DuckDBStore(
+            settings.store_path, memory_limit=settings.memory_limit,
+            node_id=settings.node_id, cache_mb=settings.content_cache_mb)
+        pipeline = IngestPipeline(st_store, batch_max_spans=settings.batch_max_spans,
+                                  batch_max_wait_ms=settings.batch_max_wait_ms,
+                                  queue_max_spans=settings.queue_max_spans)
+        pipeline.start()
+        st = ServerState(settings, st_store, pipeline, Auth(settings.api_keys))
+        app.state.tv = st
+        grpc_server = None
+        announced = None
+        try:
+            if settings.grpc_port:
+                grpc_server = await start_grpc_server(st, settings.host, settings.grpc_port)
+                log.info("OTLP/gRPC listening on %s:%s", settings.host,
+                         grpc_server.bound_port)
+            if announce_url and owned:
+                announced = announce_path(settings.store_path)
+                announced.write_bytes(orjson.dumps({"url": announce_url, "pid": os.getpid()}))
+            yield
+        finally:
+            if grpc_server is not None:
+                await grpc_server.stop(grace=2)
+            pipeline.stop()
+            if announced is not None:
+                announced.unlink(missing_ok=True)
+            if owned:
+                st_store.close()
+
+    app = FastAPI(
+        title="tracevault",
+        version=__version__,
+        description="Trace store for AI agents: OTLP in, queryable traces out.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(otlp_router)
+    app.include_router(api_router)
+    return app

@@ -1,0 +1,85 @@
+"""Which blobs are already stored: a hot set of full hashes plus a compact key index.
+
+The key index holds the first 8 bytes of every stored hash in a sorted NumPy array
+(8 bytes per blob), so a batch learns which of its blobs are new without scanning the
+blob table. A key match that is not in the hot set is confirmed against the table by
+full hash, so a 64-bit collision can never drop a blob.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from ._codec import hkey
+
+__all__ = ["BlobIndex"]
+
+
+class BlobIndex:
+    """Membership of stored blob hashes for one writer."""
+
+    def __init__(self, hot_max: int = 200_000) -> None:
+        self.hot_max = hot_max
+        self._hot: dict[bytes, None] = {}
+        self._sorted = np.empty(0, dtype=np.int64)
+        self._pending: set[int] = set()
+
+    def load(self, keys: np.ndarray) -> None:
+        """Replace the key index with the keys of every stored blob."""
+        self._sorted = np.unique(keys.astype(np.int64, copy=False))
+        self._pending = set()
+
+    def __len__(self) -> int:
+        return len(self._sorted) + len(self._pending)
+
+    def new_hashes(self, hashes: Iterable[bytes],
+                   confirm: Callable[[list[int]], set[bytes]]) -> list[bytes]:
+        """The hashes not stored yet. ``confirm(keys)`` returns stored hashes with those keys."""
+        candidates = [h for h in hashes if h not in self._hot]
+        if not candidates:
+            return []
+        keys = np.fromiter((hkey(h) for h in candidates), dtype=np.int64, count=len(candidates))
+        if len(self._sorted):
+            pos = np.searchsorted(self._sorted, keys)
+            pos[pos == len(self._sorted)] = 0
+            maybe = self._sorted[pos] == keys
+        else:
+            maybe = np.zeros(len(keys), dtype=bool)
+        if self._pending:
+            maybe |= np.fromiter((int(k) in self._pending for k in keys), dtype=bool,
+                                 count=len(keys))
+        if not maybe.any():
+            return candidates
+        stored = confirm([int(k) for k in keys[maybe]])
+        for h in stored:
+            self._touch(h)
+        return [h for h in candidates if h not in stored]
+
+    def add(self, hashes: Iterable[bytes]) -> None:
+        """Record hashes that were just committed."""
+        for h in hashes:
+            self._touch(h)
+            self._pending.add(hkey(h))
+        if len(self._pending) > 65_536:
+            merged = np.fromiter(self._pending, dtype=np.int64, count=len(self._pending))
+            self._sorted = np.union1d(self._sorted, merged)
+            self._pending = set()
+
+    def remember(self, hashes: Iterable[bytes]) -> None:
+        """Mark hashes as hot (known stored) without touching the key index."""
+        for h in hashes:
+            self._touch(h)
+
+    def _touch(self, h: bytes) -> None:
+        hot = self._hot
+        if h in hot:
+            del hot[h]
+        hot[h] = None
+        if len(hot) > self.hot_max:
+            del hot[next(iter(hot))]
+
+    def clear_hot(self) -> None:
+        """Forget the hot set (after a failed commit the key index stays valid)."""
+        self._hot.clear()

@@ -1,0 +1,161 @@
+"""Reading a store through a running tracevault server's REST API.
+
+DuckDB lets one process write a file. While ``tracevault serve`` holds a store, the CLI
+and ``tracevault.open(path)`` read it through the server instead (the server announces
+itself in ``<store>.server.json``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pyarrow as pa
+
+from .._exceptions import AuthError, NotFound, QueryError, StoreError
+from ..query._filters import SpanQuery, TraceQuery
+
+__all__ = ["RemoteStore", "announce_path", "read_announcement"]
+
+
+def announce_path(store_path: str) -> Path:
+    """Where a server holding ``store_path`` announces its URL."""
+    return Path(store_path + ".server.json")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_announcement(store_path: str) -> str | None:
+    """The URL of the live server holding ``store_path``, if any."""
+    p = announce_path(store_path)
+    try:
+        info = orjson.loads(p.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    if not isinstance(info, dict) or not _alive(int(info.get("pid", 0))):
+        return None
+    return str(info.get("url")) if info.get("url") else None
+
+
+def _query_params(q: TraceQuery | SpanQuery) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    spans = q.spans if isinstance(q, TraceQuery) else q
+    for name in ("service", "agent", "model", "status", "session", "start", "end"):
+        value = getattr(q, name, None)
+        if value is not None:
+            params[name] = value
+    for name in ("kind", "tool", "text", "name", "trace_id"):
+        value = getattr(spans, name, None)
+        if value is not None:
+            params[name] = value
+    if q.project is not None:
+        params["project"] = q.project
+    if q.limit is not None:
+        params["limit"] = q.limit
+    params["offset"] = q.offset
+    return params
+
+
+class RemoteStore:
+    """A read-only store client over the REST API of a tracevault server."""
+
+    def __init__(self, url: str, api_key: str | None = None, timeout: float = 60.0) -> None:
+        self.url = url.rstrip("/")
+        key = api_key or os.environ.get("TRACEVAULT_API_KEY")
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self._client = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+
+    def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        try:
+            r = self._client.get(path, params=params)
+        except httpx.HTTPError as exc:
+            raise StoreError(f"cannot reach tracevault server at {self.url}: {exc}") from None
+        return self._check(r)
+
+    def _check(self, r: httpx.Response) -> Any:
+        if r.status_code < 400:
+            return r.json() if r.headers.get("content-type", "").startswith(
+                "application/json") else r.content
+        try:
+            message = r.json().get("message", r.text)
+        except ValueError:
+            message = r.text
+        if r.status_code == 404:
+            raise NotFound(message)
+        if r.status_code in (401, 403):
+            raise AuthError(message)
+        if r.status_code == 400:
+            raise QueryError(message)
+        raise StoreError(f"server answered {r.status_code}: {message}")
+
+    def write(self, drafts: Any, logs: Any = ()) -> Any:
+        """Writes go through OTLP or ``import_bytes``; drafts cannot be sent."""
+        raise StoreError("a remote store is written through OTLP, not directly")
+
+    def import_bytes(self, data: bytes, project: str | None = None) -> dict[str, Any]:
+        """Send a trace file's bytes to the server's import endpoint."""
+        try:
+            r = self._client.post("/api/import", content=data,
+                                  params={"project": project} if project else None,
+                                  headers={"Content-Type": "application/octet-stream"})
+        except httpx.HTTPError as exc:
+            raise StoreError(f"cannot reach tracevault server at {self.url}: {exc}") from None
+        return self._check(r)
+
+    def list_traces(self, query: TraceQuery) -> list[dict[str, Any]]:
+        """Trace summaries matching ``query``."""
+        return self._get("/api/traces", _query_params(query))["traces"]
+
+    def count_traces(self, query: TraceQuery) -> int:
+        """Number of traces matching ``query``."""
+        return int(self._get("/api/traces", _query_params(query))["total"])
+
+    def get_trace(self, project: str | None, trace_id: str) -> dict[str, Any]:
+        """A whole trace with content."""
+        return self._get(f"/api/traces/{trace_id}",
+                         {"project": project} if project else None)
+
+    def get_span(self, project: str | None, trace_id: str, span_id: str,
+                 original: bool = False) -> dict[str, Any]:
+        """One span with content."""
+        params: dict[str, Any] = {"original": str(original).lower()}
+        if project:
+            params["project"] = project
+        return self._get(f"/api/traces/{trace_id}/spans/{span_id}", params)
+
+    def spans_table(self, query: SpanQuery) -> pa.Table:
+        """Matching spans as an Arrow table (fetched as Arrow IPC)."""
+        params = _query_params(query)
+        params["format"] = "arrow"
+        data = self._get("/api/spans", params)
+        return pa.ipc.open_stream(data).read_all()
+
+    def load_blobs(self, hashes: Iterable[bytes]) -> dict[bytes, str]:
+        """Blob texts by hash."""
+        out = {}
+        for h in hashes:
+            try:
+                out[h] = self._get(f"/api/blobs/{h.hex()}")["data"]
+            except NotFound:
+                continue
+        return out
+
+    def stats(self) -> dict[str, Any]:
+        """Row counts reported by the server."""
+        return self._get("/api/stats")
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self._client.close()

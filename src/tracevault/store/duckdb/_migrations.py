@@ -1,0 +1,128 @@
+"""Versioned schema migrations of the DuckDB store.
+
+``MIGRATIONS[n]`` brings a store from version ``n - 1`` to ``n``. A store remembers its
+version in ``tv_meta``; opening a store runs the missing migrations in one transaction.
+A store newer than this tracevault is refused, never modified.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import duckdb
+
+from ..._exceptions import SchemaVersionError
+from .._tables import TABLES
+
+__all__ = ["MIGRATIONS", "STORE_VERSION", "migrate"]
+
+TRACES_VIEW = """
+CREATE OR REPLACE VIEW traces AS
+SELECT
+    project,
+    trace_id,
+    any_value(root_span_id) AS root_span_id,
+    coalesce(any_value(root_name), arg_min(first_name, start_ns)) AS root_name,
+    coalesce(any_value(root_service), any_value(any_service)) AS service_name,
+    list_sort(list_distinct(flatten(list(agents)))) AS agents,
+    list_sort(list_distinct(flatten(list(sessions)))) AS session_ids,
+    list_sort(list_distinct(flatten(list(models)))) AS models,
+    min(start_ns) AS start_ns,
+    max(end_ns) AS end_ns,
+    max(end_ns) - min(start_ns) AS duration_ns,
+    CASE WHEN sum(error_count) > 0 THEN 'error' ELSE 'ok' END AS status,
+    sum(span_count)::BIGINT AS span_count,
+    sum(error_count)::BIGINT AS error_count,
+    sum(llm_count)::BIGINT AS llm_count,
+    sum(tool_count)::BIGINT AS tool_count,
+    coalesce(sum(tokens_input), 0)::BIGINT AS input_tokens,
+    coalesce(sum(tokens_output), 0)::BIGINT AS output_tokens,
+    coalesce(sum(tokens_total), 0)::BIGINT AS total_tokens,
+    coalesce(sum(cost_usd), 0.0) AS cost_usd,
+    min(seq) AS first_seq,
+    max(seq) AS last_seq
+FROM trace_parts
+GROUP BY project, trace_id
+HAVING sum(span_count) > 0
+"""
+
+SPAN_REFS_VIEW = """
+CREATE OR REPLACE VIEW span_refs AS
+SELECT project, trace_id, span_id, 'input' AS role, unnest(input_refs) AS hash
+    FROM spans WHERE input_refs IS NOT NULL
+UNION ALL SELECT project, trace_id, span_id, 'output', unnest(output_refs)
+    FROM spans WHERE output_refs IS NOT NULL
+UNION ALL SELECT project, trace_id, span_id, 'system', unnest(system_refs)
+    FROM spans WHERE system_refs IS NOT NULL
+UNION ALL SELECT project, trace_id, span_id, 'tools', unnest(tools_refs)
+    FROM spans WHERE tools_refs IS NOT NULL
+UNION ALL SELECT project, trace_id, span_id, 'documents', unnest(docs_refs)
+    FROM spans WHERE docs_refs IS NOT NULL
+UNION ALL SELECT project, trace_id, span_id, 'tool.args', tool_args_ref
+    FROM spans WHERE tool_args_ref IS NOT NULL
+UNION ALL SELECT project, trace_id, span_id, 'tool.result', tool_result_ref
+    FROM spans WHERE tool_result_ref IS NOT NULL
+UNION ALL SELECT project, trace_id, span_id, 'memory.values', memory_values_ref
+    FROM spans WHERE memory_values_ref IS NOT NULL
+UNION ALL SELECT project, trace_id, span_id, 'message.content', msg_content_ref
+    FROM spans WHERE msg_content_ref IS NOT NULL
+UNION ALL SELECT project, trace_id, span_id, 'detail.input', detail_input_ref
+    FROM spans WHERE detail_input_ref IS NOT NULL
+UNION ALL SELECT project, trace_id, span_id, 'detail.output', detail_output_ref
+    FROM spans WHERE detail_output_ref IS NOT NULL
+UNION ALL SELECT project, trace_id, span_id, 'event', unnest(refs)
+    FROM events WHERE refs IS NOT NULL AND span_id IS NOT NULL
+"""
+
+
+def _create_table(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    cols = ", ".join(f"{col} {sql}" for col, sql, _ in TABLES[name])
+    con.execute(f"CREATE TABLE {name} ({cols})")
+
+
+def _v1(con: duckdb.DuckDBPyConnection) -> None:
+    for name in TABLES:
+        _create_table(con, name)
+    con.execute(TRACES_VIEW)
+    con.execute(SPAN_REFS_VIEW)
+    con.execute("INSERT INTO tv_meta VALUES ('store_id', ?)", [uuid.uuid4().hex])
+
+
+MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {1: _v1}
+STORE_VERSION = max(MIGRATIONS)
+
+
+def migrate(con: duckdb.DuckDBPyConnection, read_only: bool = False) -> int:
+    """Bring the store to ``STORE_VERSION``; return the version found before."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'tv_meta'"
+    ).fetchone()[0]
+    version = 0
+    if exists:
+        row = con.execute("SELECT value FROM tv_meta WHERE key = 'store_version'").fetchone()
+        version = int(row[0]) if row else 0
+    if version > STORE_VERSION:
+        raise SchemaVersionError(
+            f"store has version {version}; this tracevault knows up to {STORE_VERSION}. "
+            "Upgrade tracevault to open it."
+        )
+    if version == STORE_VERSION or read_only:
+        if version < STORE_VERSION and read_only:
+            raise SchemaVersionError(
+                f"store has version {version} and needs migrating; open it once read-write"
+            )
+        return version
+    con.execute("BEGIN")
+    try:
+        if not exists:
+            con.execute("CREATE TABLE tv_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        for target in range(version + 1, STORE_VERSION + 1):
+            MIGRATIONS[target](con)
+        con.execute("INSERT OR REPLACE INTO tv_meta VALUES ('store_version', ?)",
+                    [str(STORE_VERSION)])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return version

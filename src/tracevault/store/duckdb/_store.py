@@ -1,0 +1,272 @@
+"""The embedded backend: one DuckDB file."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ..._exceptions import NotFound, QueryError, StoreBusy, StoreError
+from ...ingest._draft import SpanDraft
+from ...ingest._raw import RawLog
+from ...query._filters import SpanQuery, TraceQuery
+from .._assemble import Assembler
+from ._migrations import migrate
+from ._writer import CommitResult, DuckDBWriter
+
+__all__ = ["DuckDBStore"]
+
+_TRACE_COLUMNS = (
+    "project", "trace_id", "root_span_id", "root_name", "service_name", "agents",
+    "session_ids", "models", "start_ns", "end_ns", "duration_ns", "status", "span_count",
+    "error_count", "llm_count", "tool_count", "input_tokens", "output_tokens",
+    "total_tokens", "cost_usd",
+)
+_LOCK_PID = re.compile(r"PID (\d+)")
+
+
+def summary_dict(row: dict[str, Any]) -> dict[str, Any]:
+    """A ``traces`` view row in TraceSummary form."""
+    return {
+        "schema_version": 1, "project": row["project"], "trace_id": row["trace_id"],
+        "root_span_id": row["root_span_id"], "root_name": row["root_name"],
+        "service_name": row["service_name"], "agents": list(row["agents"] or ()),
+        "session_ids": list(row["session_ids"] or ()), "models": list(row["models"] or ()),
+        "start_time_ns": row["start_ns"], "end_time_ns": row["end_ns"],
+        "duration_ns": row["duration_ns"], "status": row["status"],
+        "span_count": row["span_count"], "error_count": row["error_count"],
+        "llm_count": row["llm_count"], "tool_count": row["tool_count"],
+        "input_tokens": row["input_tokens"], "output_tokens": row["output_tokens"],
+        "total_tokens": row["total_tokens"], "cost_usd": row["cost_usd"],
+    }
+
+
+def _records(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+class _BlobCache:
+    """LRU of blob texts by hash for reads (system prompts and tools are hot)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[bytes, str] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get_many(self, hashes: Iterable[bytes]) -> tuple[dict[bytes, str], list[bytes]]:
+        found: dict[bytes, str] = {}
+        missing: list[bytes] = []
+        with self._lock:
+            for h in hashes:
+                text = self._items.get(h)
+                if text is None:
+                    missing.append(h)
+                else:
+                    self._items.move_to_end(h)
+                    found[h] = text
+        return found, missing
+
+    def put_many(self, items: dict[bytes, str]) -> None:
+        with self._lock:
+            for h, text in items.items():
+                if len(text) > self.max_bytes // 16 or h in self._items:
+                    continue
+                self._items[h] = text
+                self._bytes += len(text)
+            while self._bytes > self.max_bytes and self._items:
+                _, old = self._items.popitem(last=False)
+                self._bytes -= len(old)
+
+
+class DuckDBStore:
+    """A tracevault store in one DuckDB file (or ``:memory:``)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False,
+                 memory_limit: str = "1GB", node_id: str = "local",
+                 cache_mb: int = 64) -> None:
+        self.path = str(path)
+        self.read_only = read_only
+        self.node_id = node_id
+        self._cache_bytes = cache_mb << 20
+        if self.path != ":memory:" and not read_only:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(self.path, read_only=read_only, config={
+                "memory_limit": memory_limit,
+                "storage_compatibility_version": "v1.5.0",
+            })
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "lock" in text.lower():
+                m = _LOCK_PID.search(text)
+                raise StoreBusy(
+                    f"store {self.path} is held by another process"
+                    + (f" (PID {m.group(1)})" if m else "")
+                ) from None
+            raise StoreError(f"cannot open store {self.path}: {exc}") from None
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}") from None
+        migrate(self._con, read_only=read_only)
+        self._writer: DuckDBWriter | None = None
+        self._write_lock = threading.Lock()
+        self._blob_cache = _BlobCache(32 << 20)
+
+    @property
+    def url(self) -> str:
+        """The store URL (``duckdb:PATH``)."""
+        return f"duckdb:{self.path}"
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A new connection to the database, for one thread's use."""
+        return self._con.cursor()
+
+    def close(self) -> None:
+        """Checkpoint and close the file."""
+        with self._write_lock:
+            try:
+                if not self.read_only:
+                    self._con.execute("CHECKPOINT")
+            except duckdb.Error:
+                pass
+            self._con.close()
+
+    def __enter__(self) -> DuckDBStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing -------------------------------------------------------------------------
+    def write(self, drafts: Sequence[SpanDraft],
+              logs: Sequence[tuple[str, RawLog]] = ()) -> CommitResult:
+        """Commit spans (deduplicated by trace and span id) and log records durably."""
+        if self.read_only:
+            raise StoreError("store was opened read-only")
+        with self._write_lock:
+            if self._writer is None:
+                self._writer = DuckDBWriter(self._con.cursor(), self.node_id,
+                                            self._cache_bytes)
+            return self._writer.write(list(drafts), list(logs))
+
+    # -- reading -------------------------------------------------------------------------
+    def list_traces(self, query: TraceQuery) -> list[dict[str, Any]]:
+        """Trace summaries matching ``query``, newest first."""
+        conds, params = query.where()
+        sql = f"SELECT {', '.join(_TRACE_COLUMNS)} FROM traces t"
+        if conds:
+            sql += " WHERE " + " AND ".join(conds)
+        sql += " ORDER BY t.start_ns DESC, t.trace_id LIMIT ? OFFSET ?"
+        cur = self._execute(sql, params + [query.limit, query.offset])
+        return [summary_dict(r) for r in _records(cur)]
+
+    def count_traces(self, query: TraceQuery) -> int:
+        """How many traces match ``query`` (ignoring limit and offset)."""
+        conds, params = query.where()
+        sql = "SELECT count(*) FROM traces t"
+        if conds:
+            sql += " WHERE " + " AND ".join(conds)
+        return int(self._execute(sql, params).fetchone()[0])
+
+    def trace_summary(self, project: str | None, trace_id: str) -> dict[str, Any]:
+        """The summary row of one trace."""
+        sql = f"SELECT {', '.join(_TRACE_COLUMNS)}, first_seq, last_seq FROM traces t " \
+              "WHERE t.trace_id = ?"
+        params: list[Any] = [trace_id]
+        if project is not None:
+            sql += " AND t.project = ?"
+            params.append(project)
+        rows = _records(self._execute(sql, params))
+        if not rows:
+            raise NotFound(f"trace {trace_id} not found")
+        return rows[0]
+
+    def trace_assembler(self, project: str | None,
+                        trace_id: str) -> tuple[dict[str, Any], Assembler]:
+        """The summary of a trace and an assembler over its stored rows."""
+        summary = self.trace_summary(project, trace_id)
+        cur = self.cursor()
+        lo, hi = summary["first_seq"], summary["last_seq"]
+        project = summary["project"]
+        rows = _records(cur.execute(
+            "SELECT * FROM spans WHERE project = ? AND trace_id = ? AND seq BETWEEN ? AND ? "
+            "ORDER BY start_ns, span_id", [project, trace_id, lo, hi]))
+        events = _records(cur.execute(
+            "SELECT span_id, time_ns, name, source, severity, attributes, body, refs "
+            "FROM events WHERE project = ? AND trace_id = ? AND seq BETWEEN ? AND ?",
+            [project, trace_id, lo, hi]))
+        return summary_dict(summary), Assembler(rows, events, self.load_blobs)
+
+    def get_trace(self, project: str | None, trace_id: str) -> dict[str, Any]:
+        """A whole trace: its summary and every span with full content."""
+        summary, asm = self.trace_assembler(project, trace_id)
+        return {"summary": summary, "spans": asm.spans()}
+
+    def get_span(self, project: str | None, trace_id: str, span_id: str,
+                 original: bool = False) -> dict[str, Any]:
+        """One span with full content (``original=True`` adds exact original attributes)."""
+        _, asm = self.trace_assembler(project, trace_id)
+        if span_id not in asm.rows:
+            raise NotFound(f"span {span_id} not found in trace {trace_id}")
+        asm.prefetch([span_id])
+        span = asm.span(span_id)
+        if original:
+            span["attributes"] = asm.original_attributes(span_id)
+        return span
+
+    def load_blobs(self, hashes: Iterable[bytes]) -> dict[bytes, str]:
+        """Blob texts by hash (missing hashes are absent from the result)."""
+        found, missing = self._blob_cache.get_many(bytes(h) for h in hashes)
+        if missing:
+            from .._codec import hkey
+
+            keys = sorted({hkey(h) for h in missing})
+            wanted = set(missing)
+            loaded: dict[bytes, str] = {}
+            for h, data in self.cursor().execute(
+                "SELECT hash, data FROM blobs WHERE hkey IN (SELECT unnest(?::BIGINT[]))",
+                [keys],
+            ).fetchall():
+                h = bytes(h)
+                if h in wanted:
+                    loaded[h] = data
+            self._blob_cache.put_many(loaded)
+            found.update(loaded)
+        return found
+
+    def spans_table(self, query: SpanQuery) -> pa.Table:
+        """Matching span rows as an Arrow table (scalar columns; content as blob hashes)."""
+        conds, params = query.where("s")
+        sql = "SELECT s.* EXCLUDE (seq) FROM spans s"
+        if conds:
+            sql += " WHERE " + " AND ".join(conds)
+        sql += " ORDER BY s.start_ns, s.span_id"
+        if query.limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params = params + [query.limit, query.offset]
+        result = self._execute(sql, params).arrow()
+        return result.read_all() if hasattr(result, "read_all") else result
+
+    def stats(self) -> dict[str, Any]:
+        """Row counts and file size."""
+        cur = self.cursor()
+        out: dict[str, Any] = {}
+        for table in ("spans", "events", "blobs", "ledger"):
+            out[table] = int(cur.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        out["traces"] = int(cur.execute("SELECT count(*) FROM traces").fetchone()[0])
+        out["bytes"] = os.path.getsize(self.path) if self.path != ":memory:" else 0
+        return out
+
+    def _execute(self, sql: str, params: list[Any]) -> duckdb.DuckDBPyConnection:
+        try:
+            return self.cursor().execute(sql, params)
+        except duckdb.Error as exc:
+            raise QueryError(str(exc)) from None
