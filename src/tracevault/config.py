@@ -68,6 +68,17 @@ def _bool(text: str) -> bool:
     raise ConfigError(f"not a boolean: {text!r}")
 
 
+def _workers(text: str) -> int:
+    """``auto`` (one per core beyond the first) or a count; 0 ingests in-process."""
+    if text.strip().lower() == "auto":
+        cores = os.cpu_count() or 1
+        return max(1, cores - 1) if cores >= 2 else 0
+    value = _int(text)
+    if value < 0:
+        raise ConfigError("ingest_workers must be 0 or more (or auto)")
+    return value
+
+
 def parse_api_keys(text: str) -> dict[str, str]:
     """Parse ``"KEY1=project1,KEY2=project2"`` (or a path to a file of such lines)."""
     text = text.strip()
@@ -110,11 +121,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_value_bytes", 16 << 20, "Largest single attribute value; a span carrying "
             "a larger one is rejected in partial_success.", _size),
     Setting("memory_limit", "1GB", "DuckDB memory_limit for the store."),
+    Setting("duckdb_threads", 1, "DuckDB threads in the server; 1 leaves the other cores to "
+            "ingest workers. Raise it for query-heavy servers.", _int),
     Setting("batch_max_spans", 4096, "Most spans written in one group commit.", _int),
     Setting("batch_max_wait_ms", 10.0, "How long the writer waits to grow a group commit.",
             _float),
     Setting("queue_max_spans", 50_000, "Spans waiting for commit before ingest answers 429 "
             "/ RESOURCE_EXHAUSTED.", _int),
+    Setting("ingest_workers", "auto", "Processes that decode and normalise OTLP beside the "
+            "writer: auto (cores - 1), or a count; 0 does it in the server process.",
+            _workers),
     Setting("content_cache_mb", 64, "Memory for the per-trace caches that let ingest store "
             "only the new part of growing message histories.", _int),
     Setting("node_id", "local", "Name of this node in the integrity ledger."),
@@ -137,9 +153,11 @@ class Settings:
     max_body_bytes: int = 64 << 20
     max_value_bytes: int = 16 << 20
     memory_limit: str = "1GB"
+    duckdb_threads: int = 1
     batch_max_spans: int = 4096
     batch_max_wait_ms: float = 10.0
     queue_max_spans: int = 50_000
+    ingest_workers: int | str = "auto"
     content_cache_mb: int = 64
     node_id: str = "local"
     log_level: str = "info"
@@ -162,7 +180,10 @@ class Settings:
         unknown = set(overrides) - set(_BY_NAME)
         if unknown:
             raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-        return cls(**values)
+        settings = cls(**values)
+        if isinstance(settings.ingest_workers, str):
+            settings.ingest_workers = _workers(settings.ingest_workers)
+        return settings
 
     @property
     def store_path(self) -> str:

@@ -41,75 +41,119 @@ class _Item:
     drafts: list[SpanDraft]
     logs: list[tuple[str, RawLog]]
     future: Future[Any] = field(default_factory=Future)
+    batch: Any = None
+    """Rows lifted by an ingest worker (worker mode)."""
+    job: Any = None
+    """The worker job that made ``batch``, to redo it after a reset."""
+    epoch: int = 0
+    rows: int = 0
 
     @property
     def size(self) -> int:
-        return len(self.drafts) + len(self.logs)
+        return self.rows if self.batch is not None else len(self.drafts) + len(self.logs)
 
 
 class IngestPipeline:
-    """Group-commit writer in front of a store."""
+    """Group-commit writer in front of a store.
+
+    With a store that splits writing into ``prepare`` and ``commit`` (the DuckDB store),
+    two threads overlap them: while batch N commits (DuckDB, no GIL), batch N+1 is lifted
+    (Python). Any failure bumps an epoch; batches prepared in an older epoch are prepared
+    again, and a failing group is retried request by request so one bad request cannot
+    fail its neighbours.
+    """
 
     def __init__(self, store: Writable, *, batch_max_spans: int = 4096,
-                 batch_max_wait_ms: float = 10.0, queue_max_spans: int = 50_000) -> None:
+                 batch_max_wait_ms: float = 10.0, queue_max_spans: int = 50_000,
+                 workers: Any = None) -> None:
         self.store = store
+        self.workers = workers
         self.batch_max_spans = batch_max_spans
         self.batch_max_wait = batch_max_wait_ms / 1000
         self.queue_max_spans = queue_max_spans
         self._queue: queue.Queue[_Item | None] = queue.Queue()
+        self._prepared: queue.Queue[tuple[int, list[_Item], Any] | None] = queue.Queue(2)
         self._queued = 0
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._count_lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        self._epoch = 0
+        self._threads: list[threading.Thread] = []
+        self._two_stage = all(hasattr(store, m) for m in ("prepare", "commit", "reset"))
         self.commits = 0
         self.committed_spans = 0
 
     @property
     def queued_spans(self) -> int:
-        """Spans waiting for commit."""
+        """Spans accepted but not yet committed."""
         return self._queued
 
     def start(self) -> None:
-        """Start the writer thread."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="tracevault-writer",
-                                            daemon=True)
-            self._thread.start()
+        """Start the writer thread(s)."""
+        if self._threads:
+            return
+        if self.workers is not None:
+            targets = [self._batch_loop]
+        elif self._two_stage:
+            targets = [self._prepare_loop, self._commit_loop]
+        else:
+            targets = [self._run]
+        for target in targets:
+            t = threading.Thread(target=target, name=f"tracevault-{target.__name__[1:]}",
+                                 daemon=True)
+            t.start()
+            self._threads.append(t)
 
     def stop(self) -> None:
-        """Commit what is queued, then stop the writer thread."""
-        if self._thread is not None:
+        """Commit what is queued, then stop the writer thread(s)."""
+        if self._threads:
             self._queue.put(None)
-            self._thread.join()
-            self._thread = None
+            for t in self._threads:
+                t.join()
+            self._threads = []
+
+    def check_capacity(self) -> None:
+        """Raise ``Overloaded`` when the queue is full (before doing work for a request)."""
+        if self._queued >= self.queue_max_spans:
+            raise Overloaded(
+                f"ingest queue is full ({self._queued} spans waiting); retry later",
+                retry_after=1.0,
+            )
+
+    def submit_result(self, result: Any, job: Any) -> Future[Any]:
+        """Queue rows an ingest worker lifted; the future resolves once they are durable."""
+        item = _Item([], [], batch=result.batch, job=job, epoch=result.epoch,
+                     rows=result.spans + result.logs)
+        return self._enqueue(item)
 
     def submit(self, drafts: list[SpanDraft],
                logs: list[tuple[str, RawLog]] | None = None) -> Future[Any]:
         """Queue spans and logs; the future resolves once they are durable."""
-        item = _Item(drafts, logs or [])
+        return self._enqueue(_Item(drafts, logs or []))
+
+    def _enqueue(self, item: _Item) -> Future[Any]:
         if item.size == 0:
             item.future.set_result(None)
             return item.future
-        with self._lock:
+        with self._count_lock:
             if self._queued > 0 and self._queued + item.size > self.queue_max_spans:
-                # Estimate: the queue drains at the rate of recent commits.
                 raise Overloaded(
                     f"ingest queue is full ({self._queued} spans waiting); retry later",
                     retry_after=1.0,
                 )
             self._queued += item.size
-        if self._thread is None:
+        if not self._threads:
             self.start()
         self._queue.put(item)
         return item.future
 
+    # -- batching ----------------------------------------------------------------------------
     def _take(self) -> tuple[list[_Item], bool]:
         first = self._queue.get()
         if first is None:
-            return [], True
+            return self._drain(), True
         items = [first]
         total = first.size
         deadline = time.monotonic() + self.batch_max_wait
-        stop = False
         while total < self.batch_max_spans:
             timeout = deadline - time.monotonic()
             try:
@@ -118,50 +162,153 @@ class IngestPipeline:
             except queue.Empty:
                 break
             if item is None:
-                stop = True
-                break
+                return items + self._drain(), True
             items.append(item)
             total += item.size
-        return items, stop
+        return items, False
 
+    def _drain(self) -> list[_Item]:
+        rest = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return rest
+            if item is not None:
+                rest.append(item)
+
+    # -- single stage (stores with only ``write``) -----------------------------------------------
     def _run(self) -> None:
         while True:
             items, stop = self._take()
             if items:
-                self._commit(items)
+                self._write_isolated(items)
             if stop:
-                # Drain what arrived before the stop request.
-                rest = []
-                while True:
-                    try:
-                        item = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if item is not None:
-                        rest.append(item)
-                if rest:
-                    self._commit(rest)
                 return
 
-    def _commit(self, items: list[_Item]) -> None:
-        try:
-            self._write(items)
-        except Exception as exc:  # a poison request must not fail its neighbours
-            if len(items) > 1:
-                for item in items:
+    # -- two stages ----------------------------------------------------------------------------
+    def _prepare_loop(self) -> None:
+        while True:
+            items, stop = self._take()
+            if items:
+                drafts = [d for item in items for d in item.drafts]
+                logs = [lg for item in items for lg in item.logs]
+                with self._state_lock:
+                    epoch = self._epoch
                     try:
-                        self._write([item])
-                    except Exception as inner:
-                        self._fail([item], inner)
-            else:
-                self._fail(items, exc)
+                        prepared: Any = self.store.prepare(drafts, logs)  # type: ignore[attr-defined]
+                    except Exception as exc:
+                        self._epoch += 1
+                        prepared = exc
+                self._prepared.put((epoch, items, prepared))
+            if stop:
+                self._prepared.put(None)
+                return
 
-    def _write(self, items: list[_Item]) -> None:
+    def _commit_loop(self) -> None:
+        while True:
+            entry = self._prepared.get()
+            if entry is None:
+                return
+            epoch, items, prepared = entry
+            if isinstance(prepared, Exception) or epoch != self._epoch:
+                with self._state_lock:
+                    self._reset()
+                    self._write_isolated(items)
+                continue
+            try:
+                result = self.store.commit(prepared)  # type: ignore[attr-defined]
+            except Exception:
+                with self._state_lock:
+                    self._reset()
+                    self._write_isolated(items)
+                continue
+            self._resolve(items, result)
+
+    def _reset(self) -> None:
+        self._epoch += 1
+        self.store.reset()  # type: ignore[attr-defined]
+
+    # -- worker mode ---------------------------------------------------------------------------
+    def _batch_loop(self) -> None:
+        while True:
+            items, stop = self._take()
+            if items:
+                self._commit_batches(items)
+            if stop:
+                return
+
+    def _refresh(self, items: list[_Item]) -> list[_Item]:
+        """Redo items whose rows were lifted before the last reset; returns those still ok."""
+        futures = [(item, self.workers.submit(item.job)) for item in items]
+        ok = []
+        for item, future in futures:
+            try:
+                result = future.result()
+            except Exception as exc:
+                self._fail([item], exc)
+                continue
+            if result.error is not None:
+                self._fail([item], result.error)
+                continue
+            item.batch, item.epoch = result.batch, result.epoch
+            ok.append(item)
+        return ok
+
+    def _commit_batches(self, items: list[_Item]) -> None:
+        stale = [i for i in items if i.epoch != self.workers.epoch]
+        if stale:
+            self._refresh(stale)
+        items = [i for i in items if not i.future.done()]
+        if not items:
+            return
+        try:
+            prepared = self.store.assemble([i.batch for i in items])  # type: ignore[attr-defined]
+            self._resolve(items, self.store.commit(prepared))  # type: ignore[attr-defined]
+            return
+        except Exception as exc:
+            log.warning("group commit failed (%s); retrying request by request", exc)
+        # Start over from clean caches, then commit request by request so that only a
+        # request that fails on its own is answered with an error.
+        self._reset_all()
+        for item in items:
+            if item.epoch != self.workers.epoch and not self._refresh([item]):
+                continue
+            try:
+                prepared = self.store.assemble([item.batch])  # type: ignore[attr-defined]
+                self._resolve([item], self.store.commit(prepared))  # type: ignore[attr-defined]
+            except Exception as exc:
+                self._reset_all()
+                self._fail([item], exc)
+
+    def _reset_all(self) -> None:
+        self.store.reset()  # type: ignore[attr-defined]
+        self.workers.reset()
+
+    # -- outcomes ------------------------------------------------------------------------------
+    def _write_isolated(self, items: list[_Item]) -> None:
+        """Write items together; if that fails, one by one so only bad requests fail."""
+        try:
+            self._resolve(items, self._write(items))
+            return
+        except Exception as exc:
+            if len(items) == 1:
+                self._fail(items, exc)
+                return
+        for item in items:
+            try:
+                self._resolve([item], self._write([item]))
+            except Exception as exc:
+                self._fail([item], exc)
+
+    def _write(self, items: list[_Item]) -> Any:
         drafts = [d for item in items for d in item.drafts]
         logs = [lg for item in items for lg in item.logs]
-        result = self.store.write(drafts, logs)
+        return self.store.write(drafts, logs)
+
+    def _resolve(self, items: list[_Item], result: Any) -> None:
         self.commits += 1
-        self.committed_spans += len(drafts)
+        self.committed_spans += sum(len(item.drafts) for item in items)
         self._release(items)
         for item in items:
             item.future.set_result(result)
@@ -175,5 +322,5 @@ class IngestPipeline:
                 item.future.set_exception(err)
 
     def _release(self, items: list[_Item]) -> None:
-        with self._lock:
+        with self._count_lock:
             self._queued -= sum(item.size for item in items)

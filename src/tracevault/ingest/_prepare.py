@@ -29,13 +29,18 @@ def _too_large(attrs: dict[str, Any], limit: int) -> str | None:
 
 
 def prepare_spans(spans: list[RawSpan], *, default_project: str = "default",
-                  forced_project: str | None = None,
-                  max_value_bytes: int = 16 << 20) -> tuple[list[SpanDraft], list[Rejection]]:
-    """Normalise raw spans; spans breaking a limit are rejected with a reason."""
+                  forced_project: str | None = None, max_value_bytes: int = 16 << 20,
+                  body_bytes: int | None = None) -> tuple[list[SpanDraft], list[Rejection]]:
+    """Normalise raw spans; spans breaking a limit are rejected with a reason.
+
+    ``body_bytes`` (the size of the request they came in) skips the per-value size
+    check when no value can be that large.
+    """
     drafts: list[SpanDraft] = []
     rejected: list[Rejection] = []
+    check = body_bytes is None or body_bytes > max_value_bytes
     for raw in spans:
-        problem = _too_large(raw.attributes, max_value_bytes)
+        problem = _too_large(raw.attributes, max_value_bytes) if check else None
         if problem:
             rejected.append(Rejection(raw.trace_id, raw.span_id, problem))
             continue

@@ -17,7 +17,8 @@ from ..ingest._prepare import prepare_logs, prepare_spans
 from ..ingest.files import read_trace_bytes
 from ..query._filters import SpanQuery, TraceQuery
 from ..schema import Span, TraceSummary
-from ._otlp import read_body, rejection_message
+from ._ingest import rejection_message
+from ._otlp import read_body
 from ._state import ServerState, state
 
 __all__ = ["router"]
@@ -102,7 +103,8 @@ class Filters:
 @router.get("/traces", response_model=TraceList, summary="List traces, newest first")
 def list_traces(request: Request, f: Annotated[Filters, Depends()]) -> Response:
     """Trace summaries; span-level filters (kind, tool, name, text) match traces holding
-    such a span."""
+    such a span.
+    """
     project = _scope(request, f.project)
     spans = SpanQuery(kind=f.kind, tool=f.tool, name=f.name, text=f.text, limit=None)
     query = TraceQuery(project=project, service=f.service, agent=f.agent, model=f.model,
@@ -135,7 +137,8 @@ def list_spans(request: Request, f: Annotated[Filters, Depends()],
                trace_id: str | None = None,
                format: Annotated[str, Query(pattern="^(json|arrow)$")] = "json") -> Response:
     """Stored span rows (typed columns; content as blob hashes). ``format=arrow`` returns
-    an Arrow IPC stream for notebooks."""
+    an Arrow IPC stream for notebooks.
+    """
     query = SpanQuery(project=_scope(request, f.project), trace_id=trace_id, kind=f.kind,
                       name=f.name, agent=f.agent, tool=f.tool, model=f.model,
                       status=f.status, service=f.service, session=f.session, text=f.text,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,6 +16,7 @@ from fastapi import FastAPI
 from .._version import __version__
 from ..config import Settings
 from ..ingest._pipeline import IngestPipeline
+from ..ingest._workers import WorkerPool
 from ..store import DuckDBStore, announce_path
 from ._api import router as api_router
 from ._auth import Auth
@@ -34,15 +37,24 @@ def create_app(settings: Settings | None = None, store: Any = None,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Ingest allocates millions of short-lived, acyclic objects; the default cyclic GC
+        # thresholds make the collector run constantly (measured: ~25% of ingest CPU).
+        gc.set_threshold(200_000, 50, 100)
+        # Threads hand the GIL over more often: the writer's many short DuckDB calls
+        # otherwise wait up to 5 ms each to get it back (measured: +15% ingest).
+        sys.setswitchinterval(0.0005)
         owned = store is None
         st_store = store if store is not None else DuckDBStore(
             settings.store_path, memory_limit=settings.memory_limit,
-            node_id=settings.node_id, cache_mb=settings.content_cache_mb)
+            node_id=settings.node_id, cache_mb=settings.content_cache_mb,
+            threads=settings.duckdb_threads)
+        workers = WorkerPool(int(settings.ingest_workers), settings.content_cache_mb << 20) \
+            if settings.ingest_workers else None
         pipeline = IngestPipeline(st_store, batch_max_spans=settings.batch_max_spans,
                                   batch_max_wait_ms=settings.batch_max_wait_ms,
-                                  queue_max_spans=settings.queue_max_spans)
+                                  queue_max_spans=settings.queue_max_spans, workers=workers)
         pipeline.start()
-        st = ServerState(settings, st_store, pipeline, Auth(settings.api_keys))
+        st = ServerState(settings, st_store, pipeline, Auth(settings.api_keys), workers)
         app.state.tv = st
         grpc_server = None
         announced = None
@@ -59,6 +71,8 @@ def create_app(settings: Settings | None = None, store: Any = None,
             if grpc_server is not None:
                 await grpc_server.stop(grace=2)
             pipeline.stop()
+            if workers is not None:
+                workers.close()
             if announced is not None:
                 announced.unlink(missing_ok=True)
             if owned:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import grpc
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
-from .._exceptions import InputError, Overloaded, TraceVaultError
-from ..ingest._prepare import prepare_logs, prepare_spans
-from ..ingest.otlp import decode_logs_request, decode_traces_request
+from .._exceptions import Overloaded, TraceVaultError
 from ._auth import key_from_headers
 from ._errors import status_of
-from ._otlp import rejection_message
+from ._ingest import ingest_otlp, rejection_message
 from ._state import ServerState
 
 __all__ = ["start_grpc_server"]
@@ -52,27 +49,16 @@ class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
 
     async def Export(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
         """Accept spans; answer once durable."""
-        st = self.st
-
         async def work(project: str | None) -> Any:
-            def decode() -> Any:
-                spans, rejected = decode_traces_request(request)
-                drafts, too_large = prepare_spans(
-                    spans, default_project=st.settings.default_project,
-                    forced_project=project, max_value_bytes=st.settings.max_value_bytes)
-                return drafts, rejected + too_large
-
-            drafts, rejected = await asyncio.to_thread(decode)
-            if rejected and not drafts:
-                raise InputError(rejection_message(rejected))
-            if drafts:
-                await asyncio.wrap_future(st.pipeline.submit(drafts))
+            rejected = await ingest_otlp(self.st, "traces", "protobuf",
+                                         request.SerializeToString(), project,
+                                         hash(context.peer()))
             partial = trace_service_pb2.ExportTracePartialSuccess(
                 rejected_spans=len(rejected), error_message=rejection_message(rejected)
             ) if rejected else None
             return trace_service_pb2.ExportTraceServiceResponse(partial_success=partial)
 
-        return await _call(st, context, work)
+        return await _call(self.st, context, work)
 
 
 class _LogsService(logs_service_pb2_grpc.LogsServiceServicer):
@@ -81,21 +67,16 @@ class _LogsService(logs_service_pb2_grpc.LogsServiceServicer):
 
     async def Export(self, request: Any, context: grpc.aio.ServicerContext) -> Any:  # noqa: N802
         """Accept log records; attach GenAI events to their spans."""
-        st = self.st
-
         async def work(project: str | None) -> Any:
-            logs, rejected = await asyncio.to_thread(decode_logs_request, request)
-            prepared = prepare_logs(logs, default_project=st.settings.default_project,
-                                    forced_project=project)
-            if prepared:
-                await asyncio.wrap_future(st.pipeline.submit([], prepared))
+            rejected = await ingest_otlp(self.st, "logs", "protobuf",
+                                         request.SerializeToString(), project,
+                                         hash(context.peer()))
             partial = logs_service_pb2.ExportLogsPartialSuccess(
-                rejected_log_records=rejected,
-                error_message=f"{rejected} log record(s) with invalid ids",
+                rejected_log_records=len(rejected), error_message=rejection_message(rejected)
             ) if rejected else None
             return logs_service_pb2.ExportLogsServiceResponse(partial_success=partial)
 
-        return await _call(st, context, work)
+        return await _call(self.st, context, work)
 
 
 async def start_grpc_server(st: ServerState, host: str, port: int) -> grpc.aio.Server:

@@ -17,20 +17,11 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTracePartialSuccess,
     ExportTraceServiceResponse,
 )
-from starlette.concurrency import run_in_threadpool
-
-from .._exceptions import DecodeError, InputError, PayloadTooLarge, UnsupportedMediaType
-from ..ingest._prepare import prepare_logs, prepare_spans
-from ..ingest._raw import Rejection
-from ..ingest.otlp import (
-    decode_logs_json,
-    decode_logs_protobuf,
-    decode_traces_json,
-    decode_traces_protobuf,
-)
+from .._exceptions import DecodeError, PayloadTooLarge, UnsupportedMediaType
+from ._ingest import ingest_otlp, rejection_message
 from ._state import ServerState, state
 
-__all__ = ["read_body", "rejection_message", "router"]
+__all__ = ["read_body", "router"]
 
 router = APIRouter(tags=["otlp"])
 
@@ -82,19 +73,16 @@ async def read_body(request: Request, limit: int) -> bytes:
     return out
 
 
-def rejection_message(rejected: list[Rejection]) -> str:
-    """One message summarising rejected spans (first few reasons)."""
-    shown = "; ".join(
-        f"{r.trace_id or '?'}/{r.span_id or '?'}: {r.reason}" for r in rejected[:5]
-    )
-    more = f" (and {len(rejected) - 5} more)" if len(rejected) > 5 else ""
-    return f"{len(rejected)} span(s) rejected: {shown}{more}"
-
-
 def _respond(media: str, response: Any, as_json: dict[str, Any]) -> Response:
     if media == "protobuf":
         return Response(response.SerializeToString(), media_type="application/x-protobuf")
     return Response(orjson.dumps(as_json), media_type="application/json")
+
+
+def _affinity(request: Request) -> int:
+    # One exporter keeps one connection: its traces stay with one ingest worker.
+    client = request.client
+    return hash((client.host, client.port)) if client else 0
 
 
 @router.post("/v1/traces", openapi_extra=_OTLP_DOC,
@@ -105,20 +93,7 @@ async def export_traces(request: Request) -> Response:
     project = st.auth.project(request)
     media = _media(request)
     body = await read_body(request, st.settings.max_body_bytes)
-
-    def decode() -> tuple[Any, list[Rejection]]:
-        spans, rejected = (decode_traces_protobuf if media == "protobuf"
-                           else decode_traces_json)(body)
-        drafts, too_large = prepare_spans(
-            spans, default_project=st.settings.default_project, forced_project=project,
-            max_value_bytes=st.settings.max_value_bytes)
-        return drafts, rejected + too_large
-
-    drafts, rejected = await run_in_threadpool(decode)
-    if rejected and not drafts:
-        raise InputError(rejection_message(rejected))
-    if drafts:
-        await asyncio.wrap_future(st.pipeline.submit(drafts))
+    rejected = await ingest_otlp(st, "traces", media, body, project, _affinity(request))
     partial = ExportTracePartialSuccess(
         rejected_spans=len(rejected), error_message=rejection_message(rejected)
     ) if rejected else None
@@ -137,19 +112,12 @@ async def export_logs(request: Request) -> Response:
     project = st.auth.project(request)
     media = _media(request)
     body = await read_body(request, st.settings.max_body_bytes)
-    logs, rejected = await run_in_threadpool(
-        decode_logs_protobuf if media == "protobuf" else decode_logs_json, body)
-    prepared = prepare_logs(logs, default_project=st.settings.default_project,
-                            forced_project=project)
-    if rejected and not prepared:
-        raise InputError(f"{rejected} log record(s) rejected: invalid trace or span id")
-    if prepared:
-        await asyncio.wrap_future(st.pipeline.submit([], prepared))
-    message = f"{rejected} log record(s) rejected: invalid trace or span id" if rejected else ""
-    partial = ExportLogsPartialSuccess(rejected_log_records=rejected,
+    rejected = await ingest_otlp(st, "logs", media, body, project, _affinity(request))
+    message = rejection_message(rejected) if rejected else ""
+    partial = ExportLogsPartialSuccess(rejected_log_records=len(rejected),
                                        error_message=message) if rejected else None
     as_json: dict[str, Any] = {}
     if rejected:
-        as_json["partialSuccess"] = {"rejectedLogRecords": str(rejected),
+        as_json["partialSuccess"] = {"rejectedLogRecords": str(len(rejected)),
                                      "errorMessage": message}
     return _respond(media, ExportLogsServiceResponse(partial_success=partial), as_json)

@@ -22,6 +22,8 @@ class ServerState:
     store: Any
     pipeline: IngestPipeline
     auth: Auth
+    workers: Any = None
+    """The ingest worker pool, when ``ingest_workers`` > 0."""
 
 
 def state(request: Request) -> ServerState:

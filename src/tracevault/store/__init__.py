@@ -51,7 +51,7 @@ def open_store(url: str, *, read_only: bool = False, via_server: bool = True,
         return factory(url, read_only=read_only, **options)
     path = rest if scheme == "duckdb" and sep else url
     duck_opts = {k: v for k, v in options.items()
-                 if k in ("memory_limit", "node_id", "cache_mb")}
+                 if k in ("memory_limit", "node_id", "cache_mb", "threads")}
     try:
         return DuckDBStore(path, read_only=read_only, **duck_opts)
     except StoreBusy:

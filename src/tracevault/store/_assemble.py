@@ -236,6 +236,12 @@ class Assembler:
                     "documents": [self.blob(h) for h in r.get("docs_refs") or ()]}
         inp = self._payload(r, "detail_input_ref")
         out = self._payload(r, "detail_output_ref")
+        # Agent and chain spans may carry message lists (gen_ai.input.messages on
+        # invoke_agent, ai.response.text on Vercel's outer spans): show them as input/output.
+        if inp is None and (r.get("input_refs") is not None or r.get("input_base")):
+            inp = [self.blob(h) for h in self.reflist(span_id, "input")] or None
+        if out is None and r.get("output_refs"):
+            out = [self.blob(h) for h in r["output_refs"]]
         if kind == "agent":
             return {"kind": "agent", "operation": r.get("operation"),
                     "description": r.get("agent_description"), "input": inp, "output": out}

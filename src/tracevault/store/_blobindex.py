@@ -14,7 +14,7 @@ import numpy as np
 
 from ._codec import hkey
 
-__all__ = ["BlobIndex"]
+__all__ = ["BlobIndex", "TraceIndex"]
 
 
 class BlobIndex:
@@ -33,6 +33,10 @@ class BlobIndex:
 
     def __len__(self) -> int:
         return len(self._sorted) + len(self._pending)
+
+    def __contains__(self, h: bytes) -> bool:
+        """Whether ``h`` is in the hot set (known stored, or sent by this process)."""
+        return h in self._hot
 
     def new_hashes(self, hashes: Iterable[bytes],
                    confirm: Callable[[list[int]], set[bytes]]) -> list[bytes]:
@@ -83,3 +87,45 @@ class BlobIndex:
     def clear_hot(self) -> None:
         """Forget the hot set (after a failed commit the key index stays valid)."""
         self._hot.clear()
+
+
+class TraceIndex:
+    """Which (project, trace id) pairs have committed spans, as 8-byte keys.
+
+    Lets the writer skip the database lookup for traces it has never seen (most new
+    spans belong to new or cached traces). A key match may be a collision, so a match
+    only means "look it up".
+    """
+
+    def __init__(self) -> None:
+        self._sorted = np.empty(0, dtype=np.int64)
+        self._pending: set[int] = set()
+
+    @staticmethod
+    def key(project: str, trace_id: str) -> int:
+        """The 8-byte key of a trace."""
+        # The low 64 bits: 64-bit ids from older tracers are zero-padded on the left.
+        return (int(trace_id[16:], 16) - (1 << 63)) ^ (hash(project) & 0x7FFF_FFFF)
+
+    def load(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Index every stored trace."""
+        keys = np.fromiter((self.key(p, t) for p, t in pairs), dtype=np.int64)
+        self._sorted = np.unique(keys)
+        self._pending = set()
+
+    def may_contain(self, project: str, trace_id: str) -> bool:
+        """False when the trace certainly has no committed spans."""
+        k = self.key(project, trace_id)
+        if k in self._pending:
+            return True
+        i = int(np.searchsorted(self._sorted, k))
+        return i < len(self._sorted) and int(self._sorted[i]) == k
+
+    def add(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Record traces that just got committed spans."""
+        for p, t in pairs:
+            self._pending.add(self.key(p, t))
+        if len(self._pending) > 65_536:
+            merged = np.fromiter(self._pending, dtype=np.int64, count=len(self._pending))
+            self._sorted = np.union1d(self._sorted, merged)
+            self._pending = set()

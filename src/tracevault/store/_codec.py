@@ -32,9 +32,9 @@ def dump(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def blob_hash(text: str) -> bytes:
-    """The 16-byte content address of a blob's JSON text."""
-    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+def blob_hash(data: bytes) -> bytes:
+    """The 16-byte content address of a blob's UTF-8 JSON text."""
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 def hkey(h: bytes) -> int:
@@ -58,7 +58,7 @@ def _compact(item: Any) -> str:
     return orjson.dumps(item).decode()
 
 
-# name -> (item serialiser, separator between items)
+# name -> serialiser of a value; each one writes lists as "[" + sep.join(items) + "]".
 VARIANTS: dict[str, tuple[Callable[[Any], str], str]] = {
     "compact": (_compact, ","),
     "py": (_py, ", "),
@@ -69,13 +69,16 @@ VARIANTS: dict[str, tuple[Callable[[Any], str], str]] = {
 
 def regen_list(items: Sequence[Any], variant: str) -> str:
     """Serialise a list exactly as the producer did, given its variant."""
-    item, sep = VARIANTS[variant]
-    return "[" + sep.join(item(i) for i in items) + "]"
+    return VARIANTS[variant][0](list(items))
 
 
-def detect_variant(text: str, items: Sequence[Any]) -> str | None:
+def detect_variant(text: str, items: Sequence[Any], hint: str | None = None) -> str | None:
     """The variant that reproduces ``text`` from ``items`` exactly, or None."""
-    for name in VARIANTS:
+    names = list(VARIANTS)
+    if hint in VARIANTS:
+        names.remove(hint)
+        names.insert(0, hint)  # type: ignore[arg-type]
+    for name in names:
         try:
             if regen_list(items, name) == text:
                 return name
@@ -86,9 +89,9 @@ def detect_variant(text: str, items: Sequence[Any]) -> str | None:
 
 def variant_tail_ok(tail: str, items: Sequence[Any], variant: str) -> bool:
     """Whether ``tail`` (from the separator after the shared prefix) serialises ``items``."""
-    item, sep = VARIANTS[variant]
+    serialise, sep = VARIANTS[variant]
     try:
-        return tail == sep + sep.join(item(i) for i in items) + "]"
+        return tail == sep + serialise(list(items))[1:]
     except (TypeError, ValueError, orjson.JSONEncodeError):
         return False
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from ..ingest._draft import SpanDraft, Source
+from ..ingest._draft import Source, SpanDraft
 from ._codec import (
     blob_hash,
     common_prefix,
@@ -32,6 +32,7 @@ from ._codec import (
     dump,
     variant_tail_ok,
 )
+from ._tables import ROW_TEMPLATES
 
 __all__ = ["LARGE_VALUE", "Lifter", "TraceCache"]
 
@@ -110,8 +111,9 @@ class Lifter:
 
     def __init__(self, cache: TraceCache) -> None:
         self.cache = cache
-        self.blobs: dict[bytes, str] = {}
-        self._resource_refs: dict[int, tuple[dict[str, Any], bytes]] = {}
+        self.blobs: dict[bytes, bytes] = {}
+        """New blobs of the current batch: hash -> UTF-8 JSON text."""
+        self._resource_refs: dict[int, tuple[Any, ...]] = {}
 
     def begin_batch(self) -> None:
         """Start collecting the blobs of a new batch."""
@@ -125,9 +127,10 @@ class Lifter:
 
     def put_text(self, text: str) -> bytes:
         """Store already serialised JSON text as a blob and return its hash."""
-        h = blob_hash(text)
+        data = text.encode()
+        h = blob_hash(data)
         if h not in self.blobs:
-            self.blobs[h] = text
+            self.blobs[h] = data
         return h
 
     # -- spans ---------------------------------------------------------------------------
@@ -139,7 +142,10 @@ class Lifter:
     def lift(self, d: SpanDraft, seq: int) -> dict[str, Any]:
         """Lift one span into a row (a dict of column values)."""
         st = self.state(d.project, d.trace_id)
-        row: dict[str, Any] = dict(d.fields)
+        row = _SPAN_TEMPLATE.copy()
+        for column, value in d.fields.items():
+            if column in row:
+                row[column] = value
         lifted: dict[str, Any] = {}
         grown = 0
         for channel, sources in d.sources.items():
@@ -164,7 +170,10 @@ class Lifter:
         res = d.resource
         cached = self._resource_refs.get(id(res))
         if cached is None or cached[0] is not res:
-            cached = (res, self.put(res))
+            cached = (res, self.put(res), _str(res.get("service.name")),
+                      _str(res.get("service.version")),
+                      _str(res.get("tracevault.harness.name")),
+                      _str(res.get("tracevault.harness.version")))
             self._resource_refs[id(res)] = cached
         row.update(
             project=d.project, trace_id=d.trace_id, span_id=d.span_id,
@@ -172,10 +181,9 @@ class Lifter:
             otel_kind=d.otel_kind, start_ns=d.start_ns, end_ns=d.end_ns,
             duration_ns=d.end_ns - d.start_ns, status=d.status,
             status_message=d.status_message, convention=d.convention,
-            service_name=_str(res.get("service.name")),
-            service_version=_str(res.get("service.version")),
-            harness_name=_str(res.get("tracevault.harness.name")) or d.scope_name,
-            harness_version=_str(res.get("tracevault.harness.version")) or d.scope_version,
+            service_name=cached[2], service_version=cached[3],
+            harness_name=cached[4] or d.scope_name,
+            harness_version=cached[5] or d.scope_version,
             scope_name=d.scope_name, scope_version=d.scope_version,
             resource_ref=cached[1],
             llm_params=dump(d.params) if d.params else None,
@@ -195,7 +203,7 @@ class Lifter:
         if src.form == "text":
             values = src.raw
             refs = {}
-            for key, value in zip(src.keys, values):
+            for key, value in zip(src.keys, values, strict=True):
                 if value is not None:
                     h = self.put(value)
                     refs[key] = h
@@ -271,7 +279,7 @@ class Lifter:
                 lifted[src.key] = self._large_string(st, span_id, src.key, text)
                 self._set_list(st, span_id, channel, [self.put(src.convert(text))], row)
                 return len(text)
-            variant = detect_variant(text, items)
+            variant = detect_variant(text, items, prev[2] if prev is not None else None)
             raw_hashes, canon_hashes = self._items(items, src.convert)
         self._set_list(st, span_id, channel, canon_hashes, row)
         if variant is None:
@@ -296,9 +304,12 @@ class Lifter:
         best_span, best_len = None, 0
         for other_span, other in recent:
             n = min(len(other), len(refs))
-            k = 0
-            while k < n and other[k] == refs[k]:
-                k += 1
+            if other[:n] == refs[:n]:  # the usual case: history only grew
+                k = n
+            else:
+                k = 0
+                while k < n and other[k] == refs[k]:
+                    k += 1
             if k > best_len:
                 best_span, best_len = other_span, k
         recent.append((span_id, refs))
@@ -349,6 +360,8 @@ class Lifter:
         refs.append(h)
         return {"$ref": h.hex()}
 
+
+_SPAN_TEMPLATE = ROW_TEMPLATES["spans"]
 
 _PAYLOAD_COLUMNS = {
     "tool.args": "tool_args_ref", "tool.result": "tool_result_ref",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 __all__ = ["ARROW_TYPES", "BLOB_COLUMNS", "DRIFT_COLUMNS", "EVENT_COLUMNS", "LEDGER_COLUMNS",
-           "SPAN_COLUMNS", "TABLES", "TRACE_PART_COLUMNS", "arrow_schema"]
+           "ROW_TEMPLATES", "SPAN_COLUMNS", "TABLES", "TRACE_PART_COLUMNS", "arrow_schema"]
 
 Columns = tuple[tuple[str, str, str], ...]
 
@@ -104,6 +104,7 @@ SPAN_COLUMNS: Columns = (
     ("event_count", "INTEGER", "Span events sent with the span."),
     ("flags", "INTEGER", "OTLP span flags."),
     ("trace_state", "VARCHAR", "W3C trace state."),
+    ("row_hash", "BLOB", "SHA-256 of the row's other columns (see docs/operations.md)."),
     ("seq", "BIGINT", "Commit sequence number (ledger)."),
 )
 
@@ -127,6 +128,7 @@ EVENT_COLUMNS: Columns = (
     ("body", "JSON", "Log body; large values as {\"$ref\": hash}."),
     ("refs", "BLOB[]", "Blob hashes referenced by attributes and body."),
     ("resource_ref", "BLOB", "Blob hash of the resource attributes."),
+    ("row_hash", "BLOB", "SHA-256 of the row's other columns."),
     ("seq", "BIGINT", "Commit sequence number."),
 )
 
@@ -183,6 +185,11 @@ TABLES: dict[str, Columns] = {
     "ledger": LEDGER_COLUMNS,
     "drift": DRIFT_COLUMNS,
 }
+
+ROW_TEMPLATES: dict[str, dict[str, None]] = {
+    name: dict.fromkeys(col for col, _, _ in cols) for name, cols in TABLES.items()
+}
+"""Per table, a dict of every column (None) in table order; ``copy()`` makes a row."""
 
 ARROW_TYPES: dict[str, pa.DataType] = {
     "VARCHAR": pa.string(),

@@ -196,7 +196,8 @@ def flat_group_message(group: dict[str, Any]) -> dict[str, Any]:
 
 def tool_definition(value: Any) -> dict[str, Any]:
     """Convert a tool definition (GenAI, OpenAI ``{"type":"function","function":...}``,
-    OpenInference json_schema, OpenLLMetry flat) to ``{type, name, description, parameters}``."""
+    OpenInference json_schema, OpenLLMetry flat) to ``{type, name, description, parameters}``.
+    """
     value = maybe_json(value)
     if isinstance(value, dict) and set(value) <= {"tool.json_schema"}:
         value = maybe_json(value.get("tool.json_schema"))

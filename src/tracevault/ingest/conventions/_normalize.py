@@ -29,6 +29,22 @@ _TABLE_KEYS = frozenset(
     + [k for _, keys, _ in PAYLOAD_RULES for k in keys]
 ) | KNOWN_KEYS
 
+# attribute key -> [(column, priority)], so a span costs O(its attributes), not O(tables).
+_KEY_FIELDS: dict[str, list[tuple[str, int]]] = {}
+for _column, _keys in SCALAR_FIELDS.items():
+    for _prio, _key in enumerate(_keys):
+        _KEY_FIELDS.setdefault(_key, []).append((_column, _prio))
+# attribute key or flat prefix -> indexes of the content rules it can fill
+_RULES_BY_KEY: dict[str, list[int]] = {}
+for _i, _rule in enumerate(CONTENT_RULES):
+    for _key in _rule[2]:
+        _RULES_BY_KEY.setdefault(_key, []).append(_i)
+_PAYLOADS_BY_KEY: dict[str, list[int]] = {}
+for _i, (_, _keys, _) in enumerate(PAYLOAD_RULES):
+    for _key in _keys:
+        _PAYLOADS_BY_KEY.setdefault(_key, []).append(_i)
+_CONTENT_KEYS = frozenset(_RULES_BY_KEY) | frozenset(_PAYLOADS_BY_KEY)
+
 _NAME_PREFIX_KINDS = (
     ("chat ", "llm"), ("text_completion ", "llm"), ("embeddings ", "llm"),
     ("generate_content ", "llm"), ("execute_tool ", "tool"), ("invoke_agent ", "agent"),
@@ -36,9 +52,12 @@ _NAME_PREFIX_KINDS = (
 )
 
 
-def detect_convention(attrs: dict[str, Any]) -> str:
+def detect_convention(attrs: dict[str, Any], has_tracevault: bool | None = None,
+                      has_genai: bool | None = None) -> str:
     """Name the convention a span's attributes follow."""
-    if any(k.startswith("tracevault.") for k in attrs):
+    if has_tracevault is None:
+        has_tracevault = any(k.startswith("tracevault.") for k in attrs)
+    if has_tracevault:
         return "tracevault"
     if "openinference.span.kind" in attrs or "llm.input_messages.0.message.role" in attrs:
         return "openinference"
@@ -47,9 +66,9 @@ def detect_convention(attrs: dict[str, Any]) -> str:
         return "openllmetry"
     if "ai.operationId" in attrs:
         return "vercel"
-    if any(k.startswith("gen_ai.") for k in attrs):
-        return "genai"
-    return "otel"
+    if has_genai is None:
+        has_genai = any(k.startswith("gen_ai.") for k in attrs)
+    return "genai" if has_genai else "otel"
 
 
 def _kind(attrs: dict[str, Any], name: str) -> str:
@@ -132,28 +151,51 @@ def normalize_span(raw: RawSpan, project: str) -> SpanDraft:
         parent_span_id=raw.parent_span_id, name=raw.name, kind=kind,
         otel_kind=raw.otel_kind, start_ns=raw.start_ns,
         end_ns=max(raw.end_ns, raw.start_ns), status=raw.status_code,
-        status_message=raw.status_message, convention=detect_convention(attrs),
+        status_message=raw.status_message, convention="otel",
         resource=raw.resource, scope_name=raw.scope_name, scope_version=raw.scope_version,
         attributes=attrs, events=raw.events, links=raw.links, flags=raw.flags,
         trace_state=raw.trace_state,
     )
     fields = draft.fields
-    for column, keys in SCALAR_FIELDS.items():
-        for key in keys:
-            value = attrs.get(key)
-            if value is None:
-                continue
-            ok, coerced = _coerce(value, FIELD_TYPES.get(column))
-            if ok:
-                fields[column] = coerced
-                break
-            draft.drift.append((key, "type"))
+    chosen: dict[str, int] = {}
+    present: list[str] = []
+    has_genai = has_tracevault = False
+    for key, value in attrs.items():
+        targets = _KEY_FIELDS.get(key)
+        if targets is not None and value is not None:
+            for column, prio in targets:
+                if chosen.get(column, 99) <= prio:
+                    continue
+                ok, coerced = _coerce(value, FIELD_TYPES.get(column))
+                if ok:
+                    fields[column] = coerced
+                    chosen[column] = prio
+                else:
+                    draft.drift.append((key, "type"))
+        if key in _CONTENT_KEYS:
+            present.append(key)
+        elif key.startswith(FLAT_PREFIXES):
+            for prefix in FLAT_PREFIXES:
+                if key.startswith(prefix):
+                    present.append(prefix)
+                    break
+        if key.startswith(MAPPED_NAMESPACES):
+            if key.startswith("gen_ai."):
+                has_genai = True
+            elif key.startswith("tracevault."):
+                has_tracevault = True
+            if key in DEPRECATED:
+                draft.drift.append((key, "deprecated"))
+            elif key not in _TABLE_KEYS and not key.startswith(FLAT_PREFIXES) \
+                    and not key.startswith(KNOWN_PREFIXES):
+                draft.drift.append((key, "unknown"))
+    draft.convention = detect_convention(attrs, has_tracevault, has_genai)
     _derived_fields(draft, kind)
     _params(draft)
-    consumed = _content(draft, kind)
-    if consumed:
-        draft.attributes = {k: v for k, v in attrs.items() if k not in consumed}
-    _drift(draft, attrs)
+    if present:
+        consumed = _content(draft, kind, present)
+        if consumed:
+            draft.attributes = {k: v for k, v in attrs.items() if k not in consumed}
     return draft
 
 
@@ -196,17 +238,20 @@ def _params(draft: SpanDraft) -> None:
                 draft.params.update(parsed)
                 if "llm_request_model" not in draft.fields and isinstance(parsed.get("model"), str):
                     draft.fields["llm_request_model"] = parsed["model"]
-    for key, name in PARAMETERS.items():
-        if key in attrs:
+    for key in attrs:
+        name = PARAMETERS.get(key)
+        if name is not None:
             draft.params[name] = attrs[key]
 
 
-def _content(draft: SpanDraft, kind: str) -> set[str]:
+def _content(draft: SpanDraft, kind: str, present: list[str]) -> set[str]:
     attrs = draft.attributes
-    families = _flat_families(attrs) if any(k.startswith(FLAT_PREFIXES) for k in attrs) else {}
+    families = _flat_families(attrs) if any(p in FLAT_PREFIXES for p in present) else {}
     consumed: set[str] = set()
     sources = draft.sources
-    for channel, form, keys, convert, kinds in CONTENT_RULES:
+    rules = sorted({i for key in present for i in _RULES_BY_KEY.get(key, ())})
+    for index in rules:
+        channel, form, keys, convert, kinds = CONTENT_RULES[index]
         if channel in sources or (kinds is not None and kind not in kinds):
             continue
         if form == "flat":
@@ -229,13 +274,15 @@ def _content(draft: SpanDraft, kind: str) -> set[str]:
                 continue
             consumed.add(keys[0])
         else:  # text
-            present = tuple(k for k in keys if attrs.get(k) is not None)
-            if not present:
+            present_keys = tuple(k for k in keys if attrs.get(k) is not None)
+            if not present_keys:
                 continue
             values = tuple(attrs.get(k) for k in keys)
             sources[channel] = [Source("text", keys[0], values, derive=convert, keys=keys)]
-            consumed.update(present)
-    for channel, keys, kinds in PAYLOAD_RULES:
+            consumed.update(present_keys)
+    payloads = sorted({i for key in present for i in _PAYLOADS_BY_KEY.get(key, ())})
+    for index in payloads:
+        channel, keys, kinds = PAYLOAD_RULES[index]
         if kinds is not None and kind not in kinds:
             continue
         for key in keys:
@@ -247,12 +294,3 @@ def _content(draft: SpanDraft, kind: str) -> set[str]:
                 consumed.add(key)
                 break
     return consumed
-
-
-def _drift(draft: SpanDraft, attrs: dict[str, Any]) -> None:
-    for key in attrs:
-        if key in DEPRECATED:
-            draft.drift.append((key, "deprecated"))
-        elif key.startswith(MAPPED_NAMESPACES) and key not in _TABLE_KEYS \
-                and not key.startswith(FLAT_PREFIXES) and not key.startswith(KNOWN_PREFIXES):
-            draft.drift.append((key, "unknown"))

@@ -15,7 +15,16 @@ from typing import Any
 import orjson
 
 from ..._exceptions import DecodeError
-from .._raw import OTEL_KINDS, STATUS_CODES, RawEvent, RawLink, RawLog, RawSpan, Rejection, check_ids
+from .._raw import (
+    OTEL_KINDS,
+    STATUS_CODES,
+    RawEvent,
+    RawLink,
+    RawLog,
+    RawSpan,
+    Rejection,
+    check_ids,
+)
 
 __all__ = ["decode_logs_json", "decode_traces_json", "json_any_value", "json_kv_dict", "parse_id"]
 

@@ -10,7 +10,16 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from ..._exceptions import DecodeError
-from .._raw import OTEL_KINDS, STATUS_CODES, RawEvent, RawLink, RawLog, RawSpan, Rejection, check_ids
+from .._raw import (
+    OTEL_KINDS,
+    STATUS_CODES,
+    RawEvent,
+    RawLink,
+    RawLog,
+    RawSpan,
+    Rejection,
+    check_ids,
+)
 
 __all__ = ["any_value", "decode_logs_protobuf", "decode_logs_request", "decode_traces_protobuf",
            "decode_traces_request", "kv_dict"]
@@ -39,7 +48,18 @@ def any_value(v: Any) -> Any:
 
 def kv_dict(kvs: Any) -> dict[str, Any]:
     """Convert repeated ``KeyValue`` to a dict (last key wins, as in the SDKs)."""
-    return {kv.key: any_value(kv.value) for kv in kvs}
+    out: dict[str, Any] = {}
+    for kv in kvs:
+        v = kv.value
+        # Inlined for the common scalar types: this runs for every attribute.
+        which = v.WhichOneof("value")
+        if which == "string_value":
+            out[kv.key] = v.string_value
+        elif which == "int_value":
+            out[kv.key] = v.int_value
+        else:
+            out[kv.key] = any_value(v)
+    return out
 
 
 def _parse(cls: Any, body: bytes) -> Any:

@@ -50,7 +50,7 @@ def summary_dict(row: dict[str, Any]) -> dict[str, Any]:
 
 def _records(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 class _BlobCache:
@@ -92,18 +92,23 @@ class DuckDBStore:
 
     def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False,
                  memory_limit: str = "1GB", node_id: str = "local",
-                 cache_mb: int = 64) -> None:
+                 cache_mb: int = 64, threads: int | None = None) -> None:
         self.path = str(path)
         self.read_only = read_only
         self.node_id = node_id
         self._cache_bytes = cache_mb << 20
         if self.path != ":memory:" and not read_only:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        config: dict[str, Any] = {
+            "memory_limit": memory_limit,
+            "storage_compatibility_version": "v1.5.0",
+            # Fewer, larger checkpoints: faster ingest and better compressed files.
+            "checkpoint_threshold": "256MB",
+        }
+        if threads:
+            config["threads"] = threads
         try:
-            self._con = duckdb.connect(self.path, read_only=read_only, config={
-                "memory_limit": memory_limit,
-                "storage_compatibility_version": "v1.5.0",
-            })
+            self._con = duckdb.connect(self.path, read_only=read_only, config=config)
         except duckdb.IOException as exc:
             text = str(exc)
             if "lock" in text.lower():
@@ -146,16 +151,35 @@ class DuckDBStore:
         self.close()
 
     # -- writing -------------------------------------------------------------------------
+    def _get_writer(self) -> DuckDBWriter:
+        if self.read_only:
+            raise StoreError("store was opened read-only")
+        if self._writer is None:
+            self._writer = DuckDBWriter(self._con.cursor(), self.node_id, self._cache_bytes)
+        return self._writer
+
     def write(self, drafts: Sequence[SpanDraft],
               logs: Sequence[tuple[str, RawLog]] = ()) -> CommitResult:
         """Commit spans (deduplicated by trace and span id) and log records durably."""
-        if self.read_only:
-            raise StoreError("store was opened read-only")
         with self._write_lock:
-            if self._writer is None:
-                self._writer = DuckDBWriter(self._con.cursor(), self.node_id,
-                                            self._cache_bytes)
-            return self._writer.write(list(drafts), list(logs))
+            return self._get_writer().write(list(drafts), logs)
+
+    def prepare(self, drafts: Sequence[SpanDraft],
+                logs: Sequence[tuple[str, RawLog]] = ()) -> Any:
+        """First half of ``write`` (see ``DuckDBWriter``); for the ingest pipeline."""
+        return self._get_writer().prepare(list(drafts), logs)
+
+    def assemble(self, batches: Sequence[Any]) -> Any:
+        """Stage rows lifted by ingest workers (``LiftedBatch``) for ``commit``."""
+        return self._get_writer().assemble(batches)
+
+    def commit(self, prepared: Any) -> CommitResult:
+        """Second half of ``write``; batches commit in the order they were prepared."""
+        return self._get_writer().commit(prepared)
+
+    def reset(self) -> None:
+        """Discard prepared, uncommitted batches (after a failure)."""
+        self._get_writer().reset()
 
     # -- reading -------------------------------------------------------------------------
     def list_traces(self, query: TraceQuery) -> list[dict[str, Any]]:

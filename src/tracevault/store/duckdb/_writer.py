@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import duckdb
 import numpy as np
@@ -15,15 +14,12 @@ import pyarrow as pa
 from ..._exceptions import StoreError
 from ...ingest._draft import SpanDraft
 from ...ingest._raw import RawLog
-from ...schema import SCHEMA_VERSION
-from .._blobindex import BlobIndex
+from .._batch import LiftedBatch, lift_batch
+from .._blobindex import BlobIndex, TraceIndex
 from .._lift import Lifter, TraceCache
-from .._codec import dump as _json
-from .._tables import TABLES, arrow_schema
+from .._tables import TABLES
 
-__all__ = ["CommitResult", "DuckDBWriter", "ledger_content_hash"]
-
-_SCHEMAS = {name: arrow_schema(cols) for name, cols in TABLES.items()}
+__all__ = ["CommitResult", "DuckDBWriter", "PreparedBatch", "ledger_content_hash"]
 
 
 @dataclass
@@ -35,14 +31,6 @@ class CommitResult:
     duplicates: int
     events: int
     blobs: int
-
-
-def _table(rows: list[dict[str, Any]], name: str) -> pa.Table:
-    schema = _SCHEMAS[name]
-    return pa.table(
-        [pa.array([r.get(f.name) for r in rows], type=f.type) for f in schema],
-        schema=schema,
-    )
 
 
 _TRACE_PARTS_SQL = """
@@ -64,7 +52,7 @@ SELECT
     count(*) FILTER (WHERE kind = 'tool')::INTEGER,
     sum(tokens_input)::BIGINT, sum(tokens_output)::BIGINT, sum(tokens_total)::BIGINT,
     sum(cost_usd)
-FROM batch_spans
+FROM batch_rows
 GROUP BY project, trace_id
 """
 
@@ -77,16 +65,25 @@ FROM batch_rows WHERE source = 'log' AND trace_id IS NOT NULL
 GROUP BY project, trace_id
 """
 
-_HASHED_TABLES = ("spans", "events", "blobs", "trace_parts", "drift")
+# What a commit's content hash covers, per table: an expression giving one digest per row.
+# Span and event rows carry their own SHA-256 (``row_hash``, computed at ingest and
+# re-checked by ``verify``); blobs are content addressed; drift rows are hashed here.
+# trace_parts is derived from spans, and ``verify`` recomputes it instead.
+_LEDGER_DIGESTS = {
+    "spans": "hex(row_hash)",
+    "events": "hex(row_hash)",
+    "blobs": "hex(hash)",
+    "drift": "md5(json_array(project, seq, source, key, issue, count)::VARCHAR)",
+}
 
 
 def ledger_content_hash(con: duckdb.DuckDBPyConnection, seq: int) -> str:
-    """SHA-256 over every row a commit wrote, independent of row order."""
+    """SHA-256 over the row digests of every row a commit wrote, in digest order."""
     parts = []
-    for name in _HASHED_TABLES:
+    for name, digest in _LEDGER_DIGESTS.items():
         row = con.execute(
             f"SELECT coalesce(sha256(string_agg(h, '' ORDER BY h)), '') FROM "
-            f"(SELECT md5(to_json(t)::VARCHAR) AS h FROM {name} t WHERE seq = ?)", [seq]
+            f"(SELECT {digest} AS h FROM {name} WHERE seq = ?)", [seq]
         ).fetchone()
         parts.append(f"{name}:{row[0]}")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
@@ -97,11 +94,30 @@ def chain_hash(prev: str, content: str, node: str, seq: int) -> str:
     return hashlib.sha256(f"{prev}|{content}|{node}|{seq}".encode()).hexdigest()
 
 
+@dataclass
+class PreparedBatch:
+    """A batch ready to commit: rows stamped with their commit number."""
+
+    seq: int
+    batch: LiftedBatch
+    new_blobs: list[bytes]
+    span_keys: set[tuple[str, str, str]]
+    duplicates: int
+
+
 class DuckDBWriter:
-    """The single writer of a DuckDB store; owns the lifting caches and the blob index."""
+    """The single writer of a DuckDB store; owns the lifting caches and the blob index.
+
+    Writing has two halves so a pipeline can overlap them: ``prepare`` (Python: dedup,
+    lift, Arrow tables) or ``assemble`` (rows lifted by ingest workers: dedup and filter)
+    and ``commit`` (DuckDB: insert, ledger, commit). Batches commit in the order they were
+    prepared. After a failed commit, ``reset`` runs before the next ``prepare``; batches
+    prepared before the reset are invalid.
+    """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, node: str, cache_bytes: int) -> None:
         self.con = con
+        self.read_con = con.cursor()
         self.node = node
         self.lifter = Lifter(TraceCache(cache_bytes))
         self.index = BlobIndex()
@@ -109,149 +125,168 @@ class DuckDBWriter:
         keys = keys.read_all() if hasattr(keys, "read_all") else keys
         self.index.load(np.asarray(keys.column(0).to_numpy(zero_copy_only=False),
                                    dtype=np.int64) if keys.num_rows else np.empty(0, np.int64))
+        self.traces = TraceIndex()
+        self.traces.load(con.execute("SELECT DISTINCT project, trace_id FROM trace_parts")
+                         .fetchall())
         last = con.execute(
             "SELECT seq, chain_hash FROM ledger WHERE node = ? ORDER BY seq DESC LIMIT 1", [node]
         ).fetchone()
         top = con.execute("SELECT coalesce(max(seq), 0) FROM ledger").fetchone()[0]
-        self.seq = int(top)
+        self.committed_seq = int(top)
+        self.next_seq = self.committed_seq + 1
         self.prev_hash = last[1] if last else ""
+        self._inflight_blobs: set[bytes] = set()
+        self._inflight_spans: set[tuple[str, str, str]] = set()
 
     # -- dedup ---------------------------------------------------------------------------
     def _known_span_ids(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
-        """Span ids already stored for traces the cache does not know."""
+        """Span ids already stored (or in flight) for traces the cache does not know."""
         cold = [k for k in keys if k not in self.lifter.cache]
         found: dict[tuple[str, str], set[str]] = {k: set() for k in cold}
-        if not cold:
-            return found
-        ids = pa.table({"project": [k[0] for k in cold], "trace_id": [k[1] for k in cold]})
-        con = self.con
-        con.register("cold_traces", ids)
-        try:
-            ranges = con.execute(
-                "SELECT p.project, p.trace_id, min(p.seq), max(p.seq) FROM trace_parts p "
-                "JOIN cold_traces c USING (project, trace_id) GROUP BY ALL"
-            ).fetchall()
-            if ranges:
-                lo = min(r[2] for r in ranges)
-                hi = max(r[3] for r in ranges)
-                rows = con.execute(
-                    "SELECT s.project, s.trace_id, s.span_id FROM spans s "
-                    "JOIN cold_traces c USING (project, trace_id) WHERE s.seq BETWEEN ? AND ?",
-                    [lo, hi],
+        cold = [k for k in cold if self.traces.may_contain(*k)]
+        if cold:
+            ids = pa.table({"project": [k[0] for k in cold],
+                            "trace_id": [k[1] for k in cold]})
+            con = self.read_con
+            con.register("cold_traces", ids)
+            try:
+                ranges = con.execute(
+                    "SELECT p.project, p.trace_id, min(p.seq), max(p.seq) FROM trace_parts p "
+                    "JOIN cold_traces c USING (project, trace_id) GROUP BY ALL"
                 ).fetchall()
-                for project, trace_id, span_id in rows:
-                    found[(project, trace_id)].add(span_id)
-        finally:
-            con.unregister("cold_traces")
+                if ranges:
+                    lo = min(r[2] for r in ranges)
+                    hi = max(r[3] for r in ranges)
+                    rows = con.execute(
+                        "SELECT s.project, s.trace_id, s.span_id FROM spans s JOIN "
+                        "cold_traces c USING (project, trace_id) WHERE s.seq BETWEEN ? AND ?",
+                        [lo, hi],
+                    ).fetchall()
+                    for project, trace_id, span_id in rows:
+                        found[(project, trace_id)].add(span_id)
+            finally:
+                con.unregister("cold_traces")
+        for project, trace_id, span_id in self._inflight_spans:
+            if (project, trace_id) in found:
+                found[(project, trace_id)].add(span_id)
         return found
 
-    def _dedup(self, drafts: list[SpanDraft]) -> list[SpanDraft]:
-        keys = {(d.project, d.trace_id) for d in drafts}
-        for key, span_ids in self._known_span_ids(keys).items():
-            self.lifter.cache.create(key, span_ids)
-        unique: list[SpanDraft] = []
+    def _is_new(self, keys: Sequence[tuple[str, str, str]]) -> list[bool]:
+        """For each span key, whether it is neither stored, in flight, nor repeated."""
+        cache = self.lifter.cache
+        for key, span_ids in self._known_span_ids({(p, t) for p, t, _ in keys}).items():
+            cache.create(key, span_ids)
+        out = []
         seen: set[tuple[str, str, str]] = set()
-        for d in drafts:
-            ident = (d.project, d.trace_id, d.span_id)
-            if ident in seen:
-                continue
-            seen.add(ident)
-            state = self.lifter.cache.get((d.project, d.trace_id))
-            if state is not None and d.span_id in state.span_ids:
-                continue
-            unique.append(d)
-        return unique
+        for key in keys:
+            state = cache.get(key[:2])
+            new = key not in seen and (state is None or key[2] not in state.span_ids)
+            out.append(new)
+            seen.add(key)
+        return out
 
     def _confirm(self, keys: list[int]) -> set[bytes]:
-        rows = self.con.execute(
+        rows = self.read_con.execute(
             "SELECT hash FROM blobs WHERE hkey IN (SELECT unnest(?::BIGINT[]))", [keys]
         ).fetchall()
         return {bytes(r[0]) for r in rows}
 
-    # -- commit --------------------------------------------------------------------------
-    def write(self, drafts: list[SpanDraft],
-              logs: list[tuple[str, RawLog]] = ()) -> CommitResult:  # type: ignore[assignment]
-        """Write spans and log records in one transaction; returns what was stored."""
-        try:
-            return self._write(drafts, list(logs))
-        except StoreError:
-            raise
-        except Exception as exc:
-            self.lifter.cache.clear()
-            self.index.clear_hot()
-            raise StoreError(f"commit failed: {exc}") from exc
+    def _new_blobs(self, hashes: list[bytes]) -> list[bytes]:
+        return self.index.new_hashes([h for h in hashes if h not in self._inflight_blobs],
+                                     self._confirm)
 
-    def _write(self, drafts: list[SpanDraft], logs: list[tuple[str, RawLog]]) -> CommitResult:
-        unique = self._dedup(drafts)
-        duplicates = len(drafts) - len(unique)
-        if not unique and not logs:
-            return CommitResult(None, 0, duplicates, 0, 0)
-        seq = self.seq + 1
-        lifter = self.lifter
-        lifter.begin_batch()
-        rows = []
-        events: list[dict[str, Any]] = []
-        drift: Counter[tuple[str, str, str, str]] = Counter()
-        for d in unique:
-            row = lifter.lift(d, seq)
-            row["schema_version"] = SCHEMA_VERSION
-            rows.append(row)
-            for ev in d.events:
-                refs: list[bytes] = []
-                attrs = {k: lifter.event_value(v, refs) for k, v in ev.attributes.items()}
-                events.append({
-                    "project": d.project, "trace_id": d.trace_id, "span_id": d.span_id,
-                    "time_ns": ev.time_ns, "name": ev.name, "source": "span",
-                    "attributes": _json(attrs), "refs": refs or None,
-                    "resource_ref": row["resource_ref"], "seq": seq,
-                })
-            source = d.scope_name or d.convention
-            for key, issue in d.drift:
-                drift[(d.project, source, key, issue)] += 1
-        for project, log in logs:
-            refs = []
-            attrs = {k: lifter.event_value(v, refs) for k, v in log.attributes.items()}
-            body = lifter.event_value(log.body, refs)
-            events.append({
-                "project": project, "trace_id": log.trace_id, "span_id": log.span_id,
-                "time_ns": log.time_ns, "name": log.event_name or "log", "source": "log",
-                "severity": log.severity, "attributes": _json(attrs),
-                "body": _json(body) if body is not None else None, "refs": refs or None,
-                "resource_ref": lifter.put(log.resource), "seq": seq,
-            })
-        new = self.index.new_hashes(lifter.blobs, self._confirm)
-        blob_rows = []
-        for h in new:
-            data = lifter.blobs[h]
-            blob_rows.append({"hash": h, "hkey": int.from_bytes(h[:8], "big", signed=True),
-                              "size": len(data.encode()), "data": data, "seq": seq})
+    # -- write -----------------------------------------------------------------------------
+    def write(self, drafts: list[SpanDraft],
+              logs: Sequence[tuple[str, RawLog]] = ()) -> CommitResult:
+        """Prepare and commit in one go; returns what was stored."""
+        return self.commit(self.prepare(drafts, logs))
+
+    def prepare(self, drafts: list[SpanDraft],
+                logs: Sequence[tuple[str, RawLog]] = ()) -> PreparedBatch | CommitResult:
+        """Dedup and lift a batch into Arrow tables (no database writes)."""
+        try:
+            keys = [(d.project, d.trace_id, d.span_id) for d in drafts]
+            unique = [d for d, new in zip(drafts, self._is_new(keys), strict=True) if new]
+            if not unique and not logs:
+                return CommitResult(None, 0, len(drafts), 0, 0)
+            seq = self.next_seq
+            batch = lift_batch(self.lifter, unique, logs, seq, self._new_blobs)
+            for d in unique:  # mark them seen for dedup of later batches
+                self.lifter.cache.get((d.project, d.trace_id)).span_ids.add(d.span_id)
+            return self._stage(seq, batch, len(drafts) - len(unique))
+        except Exception as exc:
+            self.reset()
+            raise StoreError(f"cannot prepare batch: {exc}") from exc
+
+    def assemble(self, batches: Sequence[LiftedBatch]) -> PreparedBatch | CommitResult:
+        """Stage rows lifted elsewhere (ingest workers): drop stored spans and blobs."""
+        try:
+            batch = LiftedBatch.concat(batches).dedupe_blobs()
+            keys = batch.span_keys()
+            keep_spans = self._is_new(keys)
+            for key, new in zip(keys, keep_spans, strict=True):
+                if new:
+                    self.lifter.cache.get(key[:2]).span_ids.add(key[2])
+            hashes = batch.blob_hashes()
+            wanted = set(self._new_blobs(hashes))
+            batch = batch.filtered(keep_spans, [h in wanted for h in hashes])
+            if not batch.tables:
+                return CommitResult(None, 0, len(keys), 0, 0)
+            seq = self.next_seq
+            return self._stage(seq, batch.with_seq(seq), len(keys) - sum(keep_spans))
+        except Exception as exc:
+            self.reset()
+            raise StoreError(f"cannot stage batch: {exc}") from exc
+
+    def _stage(self, seq: int, batch: LiftedBatch, duplicates: int) -> PreparedBatch:
+        new = batch.blob_hashes()
+        keys = set(batch.span_keys())
+        self._inflight_blobs.update(new)
+        self._inflight_spans |= keys
+        self.next_seq = seq + 1
+        return PreparedBatch(seq, batch, new, keys, duplicates)
+
+    def commit(self, prepared: PreparedBatch | CommitResult) -> CommitResult:
+        """Write a prepared batch in one transaction and chain it into the ledger."""
+        if isinstance(prepared, CommitResult):
+            return prepared
+        if prepared.seq != self.committed_seq + 1:
+            raise StoreError(f"batch {prepared.seq} is stale (last commit "
+                             f"{self.committed_seq}); prepare it again")
+        try:
+            link = self._commit(prepared)
+        except Exception as exc:
+            self.reset()
+            raise StoreError(f"commit failed: {exc}") from exc
+        self.committed_seq = prepared.seq
+        self.prev_hash = link
+        self.index.add(prepared.new_blobs)
+        self._inflight_blobs.difference_update(prepared.new_blobs)
+        self._inflight_spans -= prepared.span_keys
+        self.traces.add({(p, t) for p, t, _ in prepared.span_keys})
+        spans, events, blobs = prepared.batch.counts()
+        return CommitResult(prepared.seq, spans, prepared.duplicates, events, blobs)
+
+    def _commit(self, prepared: PreparedBatch) -> str:
         con = self.con
-        spans_tbl = _table(rows, "spans")
+        seq = prepared.seq
         con.execute("BEGIN")
         try:
-            con.register("batch_spans", spans_tbl)
-            con.execute("INSERT INTO spans SELECT * FROM batch_spans")
-            con.execute(_TRACE_PARTS_SQL, [seq])
-            con.unregister("batch_spans")
-            for name, data in (("events", events), ("blobs", blob_rows)):
-                if data:
-                    con.register("batch_rows", _table(data, name))
-                    con.execute(f"INSERT INTO {name} SELECT * FROM batch_rows")
-                    if name == "events" and logs:
-                        con.execute(_LOG_PARTS_SQL, [seq])
-                    con.unregister("batch_rows")
-            if drift:
-                con.register("batch_rows", _table(
-                    [{"project": p, "seq": seq, "source": s, "key": k, "issue": i, "count": n}
-                     for (p, s, k, i), n in drift.items()], "drift"))
-                con.execute("INSERT INTO drift SELECT * FROM batch_rows")
+            for name, table in prepared.batch.tables.items():
+                con.register("batch_rows", table)
+                con.execute(f"INSERT INTO {name} SELECT * FROM batch_rows")
+                if name == "spans":
+                    con.execute(_TRACE_PARTS_SQL, [seq])
+                elif name == "events" and prepared.batch.has_logs:
+                    con.execute(_LOG_PARTS_SQL, [seq])
                 con.unregister("batch_rows")
             content = ledger_content_hash(con, seq)
             link = chain_hash(self.prev_hash, content, self.node, seq)
+            spans, events, blobs = prepared.batch.counts()
             con.execute(
                 "INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [self.node, seq, time.time_ns(), len(rows), len(events), len(blob_rows),
-                 content, self.prev_hash, link],
+                [self.node, seq, time.time_ns(), spans, events, blobs, content,
+                 self.prev_hash, link],
             )
             con.execute("COMMIT")
         except Exception:
@@ -260,9 +295,12 @@ class DuckDBWriter:
             except duckdb.Error:
                 pass
             raise
-        self.seq = seq
-        self.prev_hash = link
-        self.index.add(new)
-        return CommitResult(seq, len(rows), duplicates, len(events), len(blob_rows))
+        return link
 
-
+    def reset(self) -> None:
+        """Forget uncommitted work: caches, in-flight blobs and spans, sequence numbers."""
+        self.lifter.cache.clear()
+        self.index.clear_hot()
+        self._inflight_blobs.clear()
+        self._inflight_spans.clear()
+        self.next_seq = self.committed_seq + 1
