@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import httpx
 import orjson
+import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import Server, child_pids, peak_rss_mb, store_bytes  # noqa: E402
@@ -76,15 +77,15 @@ def run_baseline(requests: list[tuple[bytes, int]], workdir: Path) -> dict[str, 
         batch += [(s.trace_id, s.span_id, s.parent_span_id, s.name, s.start_ns, s.end_ns,
                    s.status_code, orjson.dumps(s.attributes).decode()) for s in spans]
         if len(batch) >= 4096 or i == len(requests) - 1:
-            import pyarrow as pa
-
-            cols = list(zip(*batch))
-            tbl = pa.table({n: list(c) for n, c in zip(
-                ["trace_id", "span_id", "parent", "name", "start_ns", "end_ns", "status",
-                 "attributes"], cols)})
+            cols = list(zip(*batch, strict=True))
+            names = ["trace_id", "span_id", "parent", "name", "start_ns", "end_ns", "status",
+                     "attributes"]
+            con.register("batch", pa.table({n: list(c) for n, c in zip(names, cols,
+                                                                         strict=True)}))
             con.execute("BEGIN")
-            con.execute("INSERT INTO spans SELECT * FROM tbl")
+            con.execute("INSERT INTO spans SELECT * FROM batch")
             con.execute("COMMIT")
+            con.unregister("batch")
             batch = []
     elapsed = time.perf_counter() - t0
     con.execute("CHECKPOINT")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ._common import emit_json, json_option, open_vault, store_option
@@ -44,10 +45,10 @@ def ls_command(store: str | None, as_json: bool, **filters: object) -> None:
                 "tokens", "cost $", "errors"):
         table.add_column(col, no_wrap=col in ("trace_id", "start (UTC)"))
     for t in traces:
-        table.add_row(t.trace_id, timestamp(t.start_time_ns), short(t.root_name, 40),
-                      short(",".join(t.agents), 30), str(t.span_count),
-                      duration(t.duration_ns), t.status, str(t.total_tokens),
-                      f"{t.cost_usd:.4f}", str(t.error_count))
+        cells = (t.trace_id, timestamp(t.start_time_ns), short(t.root_name, 40),
+                 short(",".join(t.agents), 30), str(t.span_count), duration(t.duration_ns),
+                 t.status, str(t.total_tokens), f"{t.cost_usd:.4f}", str(t.error_count))
+        table.add_row(*(escape(c) for c in cells))  # names like "[agent]" are not markup
     Console(width=200).print(table)
     if not traces:
         click.echo("no traces match")

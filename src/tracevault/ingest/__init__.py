@@ -7,9 +7,9 @@ from ._raw import RawEvent, RawLink, RawLog, RawSpan, Rejection
 from .files import FileContents, read_trace_bytes, read_trace_file
 
 __all__ = [
-    "PROJECT_ATTRIBUTE",
     "FileContents",
     "IngestPipeline",
+    "PROJECT_ATTRIBUTE",
     "RawEvent",
     "RawLink",
     "RawLog",

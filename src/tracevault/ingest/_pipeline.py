@@ -76,6 +76,7 @@ class IngestPipeline:
         self._queued = 0
         self._count_lock = threading.Lock()
         self._state_lock = threading.Lock()
+        self._start_lock = threading.Lock()
         self._epoch = 0
         self._threads: list[threading.Thread] = []
         self._two_stage = all(hasattr(store, m) for m in ("prepare", "commit", "reset"))
@@ -88,9 +89,12 @@ class IngestPipeline:
         return self._queued
 
     def start(self) -> None:
-        """Start the writer thread(s)."""
-        if self._threads:
-            return
+        """Start the writer thread(s) (once, however many threads ask)."""
+        with self._start_lock:
+            if not self._threads:
+                self._start()
+
+    def _start(self) -> None:
         if self.workers is not None:
             targets = [self._batch_loop]
         elif self._two_stage:

@@ -45,9 +45,6 @@ from ._span import (
 from ._versions import UPCASTERS, upcast
 
 __all__ = [
-    "SCHEMA_VERSION",
-    "SPAN_KINDS",
-    "UPCASTERS",
     "AgentDetail",
     "AgentRef",
     "BlobPart",
@@ -69,6 +66,8 @@ __all__ = [
     "ReasoningPart",
     "Resource",
     "RetrievalDetail",
+    "SCHEMA_VERSION",
+    "SPAN_KINDS",
     "Scope",
     "Score",
     "Span",
@@ -81,6 +80,7 @@ __all__ = [
     "ToolDefinition",
     "ToolDetail",
     "TraceSummary",
+    "UPCASTERS",
     "UriPart",
     "Usage",
     "json_schema",

@@ -22,13 +22,14 @@ __all__ = [
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 class TextPart(_Model):
     """Plain text."""
 
     type: Literal["text"] = "text"
+    """Discriminator: always ``text``."""
     content: str
     """The text."""
 
@@ -37,6 +38,7 @@ class ReasoningPart(_Model):
     """Reasoning or thinking text the model produced."""
 
     type: Literal["reasoning"] = "reasoning"
+    """Discriminator: always ``reasoning``."""
     content: str
     """The reasoning text."""
 
@@ -45,6 +47,7 @@ class ToolCallPart(_Model):
     """A request from the model to call a tool."""
 
     type: Literal["tool_call"] = "tool_call"
+    """Discriminator: always ``tool_call``."""
     id: str | None = None
     """The tool call id the model assigned."""
     name: str
@@ -57,6 +60,7 @@ class ToolCallResponsePart(_Model):
     """The result of a tool call, sent back to the model."""
 
     type: Literal["tool_call_response"] = "tool_call_response"
+    """Discriminator: always ``tool_call_response``."""
     id: str | None = None
     """The id of the tool call this answers."""
     response: Any = None
@@ -67,6 +71,7 @@ class BlobPart(_Model):
     """Inline binary data (image, audio...), base64 encoded."""
 
     type: Literal["blob"] = "blob"
+    """Discriminator: always ``blob``."""
     modality: str | None = None
     """``image``, ``audio``, ``video``..."""
     mime_type: str | None = None
@@ -79,6 +84,7 @@ class UriPart(_Model):
     """Content referenced by URI."""
 
     type: Literal["uri"] = "uri"
+    """Discriminator: always ``uri``."""
     modality: str | None = None
     """``image``, ``audio``, ``video``..."""
     mime_type: str | None = None
@@ -91,6 +97,7 @@ class FilePart(_Model):
     """Content referenced by a provider file id."""
 
     type: Literal["file"] = "file"
+    """Discriminator: always ``file``."""
     modality: str | None = None
     """``image``, ``audio``, ``video``..."""
     mime_type: str | None = None
@@ -99,15 +106,18 @@ class FilePart(_Model):
     """The provider's file id."""
 
 
+_KNOWN_PARTS = ("text", "reasoning", "tool_call", "tool_call_response", "blob", "uri", "file")
+
+
 class OtherPart(BaseModel):
     """A part type tracevault does not model; all fields are kept."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(
+        extra="allow", use_attribute_docstrings=True,
+        json_schema_extra={"not": {"properties": {"type": {"enum": list(_KNOWN_PARTS)}}}},
+    )
     type: str
     """The producer's part type."""
-
-
-_KNOWN_PARTS = {"text", "reasoning", "tool_call", "tool_call_response", "blob", "uri", "file"}
 
 
 def _part_tag(value: Any) -> str:
@@ -145,7 +155,7 @@ class Message(_Model):
 class ToolDefinition(BaseModel):
     """A tool offered to the model (``gen_ai.tool.definitions`` form)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", use_attribute_docstrings=True)
     type: str = "function"
     """Tool type; ``function`` for function tools."""
     name: str

@@ -49,7 +49,7 @@ SPAN_KINDS: tuple[str, ...] = (
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 class Usage(_Model):
@@ -73,6 +73,7 @@ class LLMDetail(_Model):
     """A model call (chat, completion, embeddings) with its full input context."""
 
     kind: Literal["llm"] = "llm"
+    """Discriminator: always ``llm``."""
     operation: str | None = None
     """``chat``, ``text_completion``, ``embeddings``, ``generate_content``..."""
     provider: str | None = None
@@ -105,6 +106,7 @@ class ToolDetail(_Model):
     """A tool execution."""
 
     kind: Literal["tool"] = "tool"
+    """Discriminator: always ``tool``."""
     name: str | None = None
     """The tool's name."""
     call_id: str | None = None
@@ -127,6 +129,7 @@ class MemoryDetail(_Model):
     """A read, write, search or delete on an agent memory store."""
 
     kind: Literal["memory"] = "memory"
+    """Discriminator: always ``memory``."""
     operation: str | None = None
     """``read``, ``write``, ``search``, ``delete``..."""
     store: str | None = None
@@ -143,6 +146,7 @@ class MessageDetail(_Model):
     """A message sent or received between agents."""
 
     kind: Literal["message"] = "message"
+    """Discriminator: always ``message``."""
     direction: str | None = None
     """``send`` or ``receive``."""
     sender: str | None = None
@@ -160,7 +164,7 @@ class MessageDetail(_Model):
 class Document(BaseModel):
     """A retrieved document."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", use_attribute_docstrings=True)
     id: str | None = None
     """Document id."""
     content: Any = None
@@ -175,6 +179,7 @@ class RetrievalDetail(_Model):
     """A retrieval from a vector store, search index or data source."""
 
     kind: Literal["retrieval"] = "retrieval"
+    """Discriminator: always ``retrieval``."""
     query: Any = None
     """The query."""
     data_source: str | None = None
@@ -187,6 +192,7 @@ class AgentDetail(_Model):
     """An agent invocation (``invoke_agent``) or creation."""
 
     kind: Literal["agent"] = "agent"
+    """Discriminator: always ``agent``."""
     operation: str | None = None
     """``invoke_agent`` or ``create_agent``."""
     description: str | None = None
@@ -201,6 +207,7 @@ class StepDetail(_Model):
     """One iteration of the harness loop."""
 
     kind: Literal["step"] = "step"
+    """Discriminator: always ``step``."""
     input: Any = None
     """Step input, when recorded."""
     output: Any = None
@@ -211,6 +218,7 @@ class GuardrailDetail(_Model):
     """A guardrail or policy check."""
 
     kind: Literal["guardrail"] = "guardrail"
+    """Discriminator: always ``guardrail``."""
     name: str | None = None
     """The guardrail's name."""
     decision: str | None = None
@@ -225,6 +233,7 @@ class OtherDetail(_Model):
     """A span of no agent-specific kind (chains, HTTP calls, ...)."""
 
     kind: Literal["other"] = "other"
+    """Discriminator: always ``other``."""
     input: Any = None
     """Input value, when recorded (``input.value``)."""
     output: Any = None
@@ -365,11 +374,12 @@ class Span(_Model):
     status: Status = Field(default_factory=Status)
     """Outcome."""
     resource: Resource = Field(default_factory=Resource)
-    """Where the span came from."""
+    """The producing service and harness, with all resource attributes."""
     scope: Scope = Field(default_factory=Scope)
     """Instrumentation scope."""
     agent: AgentRef | None = None
-    """The agent this span belongs to, when known."""
+    """The agent this span belongs to: its own agent attributes, else the nearest
+    ancestor's in the trace."""
     session_id: str | None = None
     """Conversation or session id joining traces (``gen_ai.conversation.id``, ``session.id``)."""
     convention: str = "otel"

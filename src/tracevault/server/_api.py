@@ -102,8 +102,9 @@ class Filters:
 
 @router.get("/traces", response_model=TraceList, summary="List traces, newest first")
 def list_traces(request: Request, f: Annotated[Filters, Depends()]) -> Response:
-    """Trace summaries; span-level filters (kind, tool, name, text) match traces holding
-    such a span.
+    """Trace summaries.
+
+    Span-level filters (kind, tool, name, text) match traces holding such a span.
     """
     project = _scope(request, f.project)
     spans = SpanQuery(kind=f.kind, tool=f.tool, name=f.name, text=f.text, limit=None)
@@ -136,8 +137,9 @@ def get_span(request: Request, trace_id: str, span_id: str, project: str | None 
 def list_spans(request: Request, f: Annotated[Filters, Depends()],
                trace_id: str | None = None,
                format: Annotated[str, Query(pattern="^(json|arrow)$")] = "json") -> Response:
-    """Stored span rows (typed columns; content as blob hashes). ``format=arrow`` returns
-    an Arrow IPC stream for notebooks.
+    """Stored span rows (typed columns; content as blob hashes).
+
+    ``format=arrow`` returns an Arrow IPC stream for notebooks.
     """
     query = SpanQuery(project=_scope(request, f.project), trace_id=trace_id, kind=f.kind,
                       name=f.name, agent=f.agent, tool=f.tool, model=f.model,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import zlib
 from typing import Any
 
@@ -17,6 +16,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTracePartialSuccess,
     ExportTraceServiceResponse,
 )
+
 from .._exceptions import DecodeError, PayloadTooLarge, UnsupportedMediaType
 from ._ingest import ingest_otlp, rejection_message
 from ._state import ServerState, state

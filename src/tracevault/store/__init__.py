@@ -16,7 +16,8 @@ from typing import Any
 
 from .._exceptions import ConfigError, StoreBusy
 from ._protocol import TraceStore
-from ._remote import RemoteStore, announce_path, read_announcement
+from ._remote import RemoteStore, announce_path
+from ._remote import read_announcement as _read_announcement
 from .duckdb import DuckDBStore
 
 __all__ = ["DuckDBStore", "RemoteStore", "TraceStore", "announce_path", "open_store"]
@@ -55,7 +56,7 @@ def open_store(url: str, *, read_only: bool = False, via_server: bool = True,
     try:
         return DuckDBStore(path, read_only=read_only, **duck_opts)
     except StoreBusy:
-        server = read_announcement(path) if via_server else None
+        server = _read_announcement(path) if via_server else None
         if server is None:
             raise
         return RemoteStore(server, api_key=options.get("api_key"))

@@ -122,6 +122,19 @@ class Assembler:
         self.prefetch()
         return [self.span(sid) for sid in self.order]
 
+    def agent_of(self, span_id: str) -> dict[str, Any] | None:
+        """The span's agent: its own, else the nearest ancestor's within the trace."""
+        seen: set[str] = set()
+        sid: str | None = span_id
+        while sid is not None and sid in self.rows and sid not in seen:
+            seen.add(sid)
+            r = self.rows[sid]
+            if r.get("agent_id") or r.get("agent_name") or r.get("agent_version"):
+                return {"id": r.get("agent_id"), "name": r.get("agent_name"),
+                        "version": r.get("agent_version")}
+            sid = r.get("parent_span_id")
+        return None
+
     def span(self, span_id: str) -> dict[str, Any]:
         """One span as a schema v1 dict."""
         r = self.rows[span_id]
@@ -130,10 +143,7 @@ class Assembler:
         attributes = _loads(r.get("attributes")) or {}
         for key, desc in self.lifted(span_id).items():
             attributes[key] = {"$lifted": desc.get("c", "value")}
-        agent = None
-        if r.get("agent_id") or r.get("agent_name") or r.get("agent_version"):
-            agent = {"id": r.get("agent_id"), "name": r.get("agent_name"),
-                     "version": r.get("agent_version")}
+        agent = self.agent_of(span_id)
         harness = None
         if any(r.get(c) is not None for c in ("step_index", "step_goal", "retry_count",
                                                "budget_tokens", "budget_cost_usd",
@@ -271,7 +281,8 @@ class Assembler:
         for key, desc in self.lifted(span_id).items():
             if "f" in desc:
                 raw = [self.blob(h) for h in self._raw_reflist(span_id, key)]
-                for i, group in enumerate(raw):
+                indexes = desc.get("i") or range(len(raw))
+                for i, group in zip(indexes, raw, strict=True):
                     for sub, value in group.items():
                         attrs[f"{key}{i}.{sub}"] = value
             else:

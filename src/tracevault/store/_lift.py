@@ -226,6 +226,9 @@ class Lifter:
         if src.form == "flat":
             desc["f"] = 1
             desc["raw"] = self._reflist(st, span_id, "raw:" + src.key, raw_hashes)
+            indexes = [int(i) for i in src.keys]
+            if indexes != list(range(len(indexes))):
+                desc["i"] = indexes  # producers may skip indexes; keep them exact
         elif raw_hashes != canon_hashes:
             desc["raw"] = self._reflist(st, span_id, "raw:" + src.key, raw_hashes)
         lifted[src.key] = desc

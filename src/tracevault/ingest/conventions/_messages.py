@@ -195,8 +195,10 @@ def flat_group_message(group: dict[str, Any]) -> dict[str, Any]:
 
 
 def tool_definition(value: Any) -> dict[str, Any]:
-    """Convert a tool definition (GenAI, OpenAI ``{"type":"function","function":...}``,
-    OpenInference json_schema, OpenLLMetry flat) to ``{type, name, description, parameters}``.
+    """Convert a tool definition to ``{type, name, description, parameters}``.
+
+    Accepts GenAI, OpenAI ``{"type": "function", "function": ...}``, OpenInference
+    ``json_schema`` and flattened OpenLLMetry forms.
     """
     value = maybe_json(value)
     if isinstance(value, dict) and set(value) <= {"tool.json_schema"}:

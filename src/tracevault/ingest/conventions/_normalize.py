@@ -242,6 +242,8 @@ def _params(draft: SpanDraft) -> None:
         name = PARAMETERS.get(key)
         if name is not None:
             draft.params[name] = attrs[key]
+    if "llm_request_model" not in draft.fields and isinstance(attrs.get("llm.model_name"), str):
+        draft.fields["llm_request_model"] = attrs["llm.model_name"]
 
 
 def _content(draft: SpanDraft, kind: str, present: list[str]) -> set[str]:
@@ -258,8 +260,10 @@ def _content(draft: SpanDraft, kind: str, present: list[str]) -> set[str]:
             family = families.get(keys[0])
             if not family:
                 continue
-            groups = [family[i] for i in sorted(family)]
-            sources[channel] = [Source("flat", keys[0], groups, convert=convert)]
+            indexes = sorted(family)
+            groups = [family[i] for i in indexes]
+            sources[channel] = [Source("flat", keys[0], groups, convert=convert,
+                                       keys=tuple(str(i) for i in indexes))]
             consumed.update(k for k in attrs if k.startswith(keys[0]))
         elif form == "list":
             value = attrs.get(keys[0])

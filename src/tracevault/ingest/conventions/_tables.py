@@ -77,7 +77,9 @@ SCALAR_FIELDS: dict[str, tuple[str, ...]] = {
                    "langfuse.session.id", "ai.telemetry.metadata.sessionId"),
     "llm_provider": ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system",
                      "ai.model.provider"),
-    "llm_request_model": ("gen_ai.request.model", "ai.model.id", "llm.model_name",
+    # OpenInference's llm.model_name is the answering model; the requested one is in
+    # llm.invocation_parameters and is read from there (see _normalize._params).
+    "llm_request_model": ("gen_ai.request.model", "ai.model.id",
                           "langfuse.observation.model.name"),
     "llm_response_model": ("gen_ai.response.model", "ai.response.model", "llm.model_name",
                            "llm.response.model", "langfuse.observation.model.name"),

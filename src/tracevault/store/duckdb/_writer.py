@@ -17,7 +17,6 @@ from ...ingest._raw import RawLog
 from .._batch import LiftedBatch, lift_batch
 from .._blobindex import BlobIndex, TraceIndex
 from .._lift import Lifter, TraceCache
-from .._tables import TABLES
 
 __all__ = ["CommitResult", "DuckDBWriter", "PreparedBatch", "ledger_content_hash"]
 
