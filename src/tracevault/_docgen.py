@@ -1,7 +1,8 @@
 """Reference sections of the docs, generated from the code so they never drift.
 
-``python -m tracevault._docgen`` rewrites the generated parts of docs/schema.md and
-docs/configuration.md; ``tests/test_docs.py`` fails when they are out of date.
+``python -m tracevault._docgen`` rewrites the generated parts of docs/schema.md,
+docs/configuration.md and docs/cli.md; ``tests/test_docs.py`` fails when they are out of
+date.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def _type(prop: dict[str, Any]) -> str:
     if "const" in prop:
         return f'"{prop["const"]}"'
     if "enum" in prop:
-        return " \\| ".join(f'"{v}"' for v in prop["enum"])
+        return " | ".join(f'"{v}"' for v in prop["enum"])
     if prop.get("type") == "object":
         return "object"
     return str(prop.get("type", "any"))
@@ -86,11 +87,15 @@ _MARK = re.compile(r"(<!-- generated:start -->\n)(.*?)(<!-- generated:end -->)",
 def update_docs(root: Path) -> list[Path]:
     """Rewrite the generated sections; returns the files that changed."""
     changed = []
+    from .cli._docs import render_cli
+
     for name, render in (("schema.md", render_schema),
-                         ("configuration.md", render_configuration)):
+                         ("configuration.md", render_configuration),
+                         ("cli.md", render_cli)):
         path = root / "docs" / name
         text = path.read_text()
-        new = _MARK.sub(lambda m: m.group(1) + render() + m.group(3), text)
+        body = render()
+        new = _MARK.sub(lambda m, body=body: m.group(1) + body + m.group(3), text)
         if new != text:
             path.write_text(new)
             changed.append(path)

@@ -5,6 +5,7 @@ import jsonschema
 import pytest
 from pydantic import ValidationError
 
+from tracevault import SchemaVersionError
 from tracevault.schema import (
     SCHEMA_VERSION,
     UPCASTERS,
@@ -15,7 +16,6 @@ from tracevault.schema import (
     json_schema,
     upcast,
 )
-from tracevault import SchemaVersionError
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -80,5 +80,6 @@ def show_command(trace_id: str, project: str | None, full: bool, store: str | No
                 f"({duration(span.duration_ns)}){status}")
         content = key_content(span, width)
         click.echo(line + (f"  {content}" if content else ""))
-        if span.status.code == "error" and span.status.message:
+        if span.status.code == "error" and span.status.message \
+                and span.status.message not in content:
             click.echo(f"{'  ' * depth}    error: {short(span.status.message, width)}")

@@ -393,8 +393,9 @@ class Span(_Model):
     events: list[Event] = Field(default_factory=list)
     """Span events and attached log records, in time order."""
     attributes: dict[str, Any] = Field(default_factory=dict)
-    """Original attributes. Those whose content moved into ``detail`` (messages, large
-    values) appear as ``{"$lifted": ...}`` markers; ``original_attributes`` rebuilds them."""
+    """Original attributes. Those whose content moved into ``detail`` or blobs (messages,
+    large values) appear as ``{"$lifted": channel}`` markers; request the span with
+    ``original=true`` to get every attribute exactly as sent."""
 
 
 class TraceSummary(_Model):
