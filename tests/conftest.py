@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tracevault.testing import ServerProcess
 
 SHARED = Path(os.environ.get("TRACEVAULT_SHARED_DATA",
                              Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -51,50 +47,8 @@ def store(store_path: Path) -> Iterator[object]:
     s.close()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RunningServer:
-    """``tracevault serve`` as a real subprocess."""
-
-    def __init__(self, store: Path, *args: str, env: dict[str, str] | None = None,
-                 grpc: bool = True) -> None:
-        self.store = store
-        self.port = free_port()
-        self.grpc_port = free_port() if grpc else 0
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = store.parent / f"server-{self.port}.log"
-        full_env = dict(os.environ, **(env or {}))
-        self._log_file = self.log.open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tracevault", "serve", "--store", str(store),
-             "--port", str(self.port), "--grpc-port", str(self.grpc_port), *args],
-            env=full_env, stdout=self._log_file, stderr=subprocess.STDOUT,
-        )
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log.read_text()}")
-            try:
-                if httpx.get(self.url + "/api/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"server did not start: {self.log.read_text()}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log_file.close()
+class RunningServer(ServerProcess):
+    """``tracevault serve`` as a real subprocess (see ``tracevault.testing``)."""
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ def render_cli() -> str:
             continue
         if len(path) == 1:
             continue
-        ctx = click.Context(cmd, info_name=" ".join(path))
+        ctx = click.Context(cmd, info_name=" ".join(path),
+                            help_option_names=main.context_settings["help_option_names"])
         lines += [f"### `{' '.join(path)}`", "", (cmd.help or "").strip(), "", "```",
                   cmd.get_usage(ctx), "```", ""]
         params = [p for p in cmd.get_params(ctx) if isinstance(p, click.Option)]

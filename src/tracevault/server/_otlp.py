@@ -85,15 +85,20 @@ def _affinity(request: Request) -> int:
     return hash((client.host, client.port)) if client else 0
 
 
-@router.post("/v1/traces", openapi_extra=_OTLP_DOC,
-             summary="OTLP/HTTP trace export (protobuf or JSON, optionally gzip)")
-async def export_traces(request: Request) -> Response:
-    """Accept spans; answer after they are durable, with rejected spans in partial_success."""
+async def _export(request: Request, kind: str) -> tuple[str, list[Any]]:
+    """Authenticate, read and ingest an OTLP body; returns its media type and rejections."""
     st: ServerState = state(request)
     project = st.auth.project(request)
     media = _media(request)
     body = await read_body(request, st.settings.max_body_bytes)
-    rejected = await ingest_otlp(st, "traces", media, body, project, _affinity(request))
+    return media, await ingest_otlp(st, kind, media, body, project, _affinity(request))
+
+
+@router.post("/v1/traces", openapi_extra=_OTLP_DOC,
+             summary="OTLP/HTTP trace export (protobuf or JSON, optionally gzip)")
+async def export_traces(request: Request) -> Response:
+    """Accept spans; answer after they are durable, with rejected spans in partial_success."""
+    media, rejected = await _export(request, "traces")
     partial = ExportTracePartialSuccess(
         rejected_spans=len(rejected), error_message=rejection_message(rejected)
     ) if rejected else None
@@ -108,11 +113,7 @@ async def export_traces(request: Request) -> Response:
              summary="OTLP/HTTP log export; GenAI events are attached to their spans")
 async def export_logs(request: Request) -> Response:
     """Accept log records; those carrying a span context are attached to that span."""
-    st: ServerState = state(request)
-    project = st.auth.project(request)
-    media = _media(request)
-    body = await read_body(request, st.settings.max_body_bytes)
-    rejected = await ingest_otlp(st, "logs", media, body, project, _affinity(request))
+    media, rejected = await _export(request, "logs")
     message = rejection_message(rejected) if rejected else ""
     partial = ExportLogsPartialSuccess(rejected_log_records=len(rejected),
                                        error_message=message) if rejected else None
