@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 from ..ingest._draft import Source, SpanDraft
+from ..ingest.conventions._messages import any_message, is_canonical_message
 from ._codec import (
     blob_hash,
     common_prefix,
@@ -237,9 +238,14 @@ class Lifter:
     def _items(self, items: list[Any], convert: Any) -> tuple[list[bytes], list[bytes]]:
         raw_hashes: list[bytes] = []
         canon_hashes: list[bytes] = []
+        identity = _IDENTITY.get(convert)
         for item in items:
             text = dump(item)
             rh = self.put_text(text)
+            if identity is not None and identity(item):
+                raw_hashes.append(rh)
+                canon_hashes.append(rh)
+                continue
             try:
                 canon = convert(item) if convert is not None else item
             except Exception:  # keep the raw item as its own canonical form
@@ -365,6 +371,8 @@ class Lifter:
 
 
 _SPAN_TEMPLATE = ROW_TEMPLATES["spans"]
+# Converters with a cheap test for "this item is already canonical".
+_IDENTITY = {any_message: is_canonical_message}
 
 _PAYLOAD_COLUMNS = {
     "tool.args": "tool_args_ref", "tool.result": "tool_result_ref",

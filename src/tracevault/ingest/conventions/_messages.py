@@ -15,6 +15,7 @@ import orjson
 __all__ = [
     "any_message",
     "canonical_message",
+    "is_canonical_message",
     "flat_group_message",
     "legacy_event_message",
     "maybe_json",
@@ -122,6 +123,25 @@ def canonical_message(d: dict[str, Any]) -> dict[str, Any]:
     for p in d.get("parts") or []:
         parts.append(p if isinstance(p, dict) and "type" in p else part_from_chat_item(p))
     return _msg(d.get("role"), parts, d.get("name"), d.get("finish_reason"))
+
+
+_CANONICAL_ORDER = ("role", "name", "parts", "finish_reason")
+
+
+def is_canonical_message(value: Any) -> bool:
+    """Whether ``any_message(value)`` would return ``value`` unchanged (same JSON text).
+
+    A cheap check that lets ingest skip converting messages already in GenAI form.
+    """
+    if type(value) is not dict or not isinstance(value.get("role"), str):
+        return False
+    order = [k for k in _CANONICAL_ORDER if k in value]
+    if list(value) != order or not isinstance(value.get("parts"), list):
+        return False
+    for key in ("name", "finish_reason"):
+        if key in value and not isinstance(value[key], str):
+            return False
+    return all(type(p) is dict and "type" in p for p in value["parts"])
 
 
 def any_message(value: Any) -> dict[str, Any]:
