@@ -121,3 +121,50 @@ def test_data_survives_a_restart(live) -> None:
     with tracevault.open(str(live.store), read_only=True) as vault:
         assert not vault.is_remote
         assert vault.trace(tid).summary.span_count == 7
+
+
+def test_import_and_grpc_logs_through_a_running_server(live) -> None:
+    import grpc
+    from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
+    from opentelemetry.proto.collector.trace.v1 import (
+        trace_service_pb2,
+        trace_service_pb2_grpc,
+    )
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue, KeyValueList
+    from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeLogs
+    from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
+
+    from tests.conftest import shared
+
+    # the CLI imports through the server while it holds the store
+    path = shared("any_agent_genai_traces", "OPENAI_trace.json")
+    proc = subprocess.run([sys.executable, "-m", "tracevault", "import", "--store",
+                           str(live.store), str(path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "6 spans" in proc.stdout
+
+    tid, sid = bytes.fromhex("ab" * 16), bytes.fromhex("cd" * 8)
+    channel = grpc.insecure_channel(f"127.0.0.1:{live.grpc_port}")
+    spans = trace_service_pb2_grpc.TraceServiceStub(channel)
+    logs = logs_service_pb2_grpc.LogsServiceStub(channel)
+    spans.Export(trace_service_pb2.ExportTraceServiceRequest(resource_spans=[ResourceSpans(
+        scope_spans=[ScopeSpans(spans=[Span(
+            trace_id=tid, span_id=sid, name="chat", start_time_unix_nano=1,
+            end_time_unix_nano=2, attributes=[KeyValue(key="gen_ai.operation.name",
+                                                       value=AnyValue(string_value="chat"))])])])]))
+    body = AnyValue(kvlist_value=KeyValueList(values=[
+        KeyValue(key="content", value=AnyValue(string_value="hello over gRPC"))]))
+    logs.Export(logs_service_pb2.ExportLogsServiceRequest(resource_logs=[ResourceLogs(
+        scope_logs=[ScopeLogs(log_records=[LogRecord(
+            time_unix_nano=1, trace_id=tid, span_id=sid, event_name="gen_ai.user.message",
+            body=body)])])]))
+    span = httpx.get(f"{live.url}/api/traces/{tid.hex()}/spans/{sid.hex()}").json()
+    assert span["detail"]["input_messages"][0]["parts"][0]["content"] == "hello over gRPC"
+
+    with pytest.raises(grpc.RpcError) as info:
+        spans.Export(trace_service_pb2.ExportTraceServiceRequest(resource_spans=[ResourceSpans(
+            scope_spans=[ScopeSpans(spans=[Span(trace_id=bytes(16), span_id=sid,
+                                                name="bad")])])]))
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "all zeros" in info.value.details()
+    channel.close()

@@ -33,7 +33,10 @@ def serve_command(host: str | None, port: int | None, grpc_port: int | None,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     display = "localhost" if settings.host in ("127.0.0.1", "::1") else settings.host
     url = f"http://{display}:{settings.port}"
-    app = create_app(settings, announce_url=url)
+    # Local clients reach the server at its bind address (0.0.0.0 means every interface).
+    local = "127.0.0.1" if settings.host in ("0.0.0.0", "localhost") else settings.host
+    local = f"[{local}]" if ":" in local else local
+    app = create_app(settings, announce_url=f"http://{local}:{settings.port}")
     click.echo(f"tracevault serving store {settings.store_path}")
     click.echo(f"  OTLP/HTTP + REST: {url}  (OpenAPI: {url}/docs)")
     if settings.grpc_port:

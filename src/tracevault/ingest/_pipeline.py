@@ -260,6 +260,13 @@ class IngestPipeline:
         return ok
 
     def _commit_batches(self, items: list[_Item]) -> None:
+        # Requests lifted in this process (file imports) commit on their own.
+        local = [i for i in items if i.batch is None]
+        if local:
+            self._write_isolated(local)
+            items = [i for i in items if i.batch is not None]
+            if not items:
+                return
         stale = [i for i in items if i.epoch != self.workers.epoch]
         if stale:
             self._refresh(stale)
