@@ -7,7 +7,12 @@ durable and queryable (until the REST API serves every trace), bytes on disk per
 and peak server memory, beside a baseline measured in the same run: the same spans
 decoded and group-committed into DuckDB with their attributes stored as sent.
 
-    python bench/ingest.py [--spans 60000] [--clients 4]
+    python bench/ingest.py [--spans 60000] [--clients 8] [--phoenix [--phoenix-spans 4000]]
+
+With ``--phoenix`` the same workload also goes to Arize Phoenix (installed on first use
+into bench/.phoenix-venv) and the ratios tracevault / Phoenix are printed. Phoenix gets
+fewer spans (``--phoenix-spans``) because it ingests about 200 spans/s; ratios compare
+rates and per-span sizes, which do not depend on the count.
 """
 
 from __future__ import annotations
@@ -100,6 +105,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8,
                         help="concurrent exporters, each sending its own agents' traces")
     parser.add_argument("--batch", type=int, default=512)
+    parser.add_argument("--phoenix", action="store_true",
+                        help="also run Arize Phoenix on the same workload and print ratios")
+    parser.add_argument("--phoenix-spans", type=int, default=4000)
     args = parser.parse_args()
     print(f"generating {args.spans} spans ...", flush=True)
     streams = [list(workload_requests(args.spans // args.clients, batch_size=args.batch,
@@ -113,6 +121,14 @@ def main() -> None:
         work = Path(tmp)
         tv = run_tracevault(streams, work)
         base = run_baseline(requests, work)
+    phx = None
+    if args.phoenix:
+        from _phoenix import run_phoenix
+
+        share = max(1, args.phoenix_spans // args.clients // args.batch)
+        print(f"phoenix: {share * args.batch * args.clients} spans of the same workload ...",
+              flush=True)
+        phx = run_phoenix([stream[:share] for stream in streams])
     rows = [("spans/s acknowledged (durable)", "spans_per_s_acked", True),
             ("spans/s durable and queryable", "spans_per_s_queryable", True),
             ("bytes on disk per span", "bytes_per_span", False),
@@ -124,6 +140,15 @@ def main() -> None:
         print(f"{label:34} {a:12,.0f} {b:12,.0f} {ratio:8.2f}")
     print(f"\nbaseline: same spans decoded in-process and group-committed (4096/commit) "
           f"into DuckDB with attributes as sent; cpu count {os.cpu_count()}")
+    if phx is not None:
+        print(f"\n{'vs Arize Phoenix 20.26 (SQLite)':34} {'tracevault':>12} {'phoenix':>12} "
+              f"{'ratio':>8}")
+        for label, key, higher_better in rows:
+            a, b = tv[key], phx[key]
+            ratio = a / b if higher_better else b / a
+            how = "x faster" if higher_better else "x smaller"
+            print(f"{label:34} {a:12,.0f} {b:12,.0f} {ratio:8.1f} {how}")
+        print("(Phoenix acknowledges before writing: its 'acknowledged' rate is not durable)")
 
 
 if __name__ == "__main__":

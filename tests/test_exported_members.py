@@ -7,7 +7,7 @@ import pytest
 PACKAGES = ["tracevault", "tracevault.schema", "tracevault.ingest", "tracevault.store",
             "tracevault.query", "tracevault.server", "tracevault.testing",
             "tracevault.ingest.otlp", "tracevault.ingest.conventions",
-            "tracevault.ingest.files"]
+            "tracevault.ingest.files", "tracevault.compliance"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -31,9 +31,9 @@ class ServerProcess:
 
     def __init__(self, store: str | os.PathLike[str], *args: str,
                  env: dict[str, str] | None = None, grpc: bool = True,
-                 timeout: float = 30.0) -> None:
+                 port: int | None = None, timeout: float = 30.0) -> None:
         self.store = Path(store)
-        self.port = free_port()
+        self.port = port or free_port()
         self.grpc_port = free_port() if grpc else 0
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = self.store.parent / f"server-{self.port}.log"

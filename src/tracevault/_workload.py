@@ -155,7 +155,8 @@ def encode_request(spans: list[Span], service: str = "bench-agent",
 
 def workload_requests(total_spans: int, batch_size: int = 512, concurrency: int = 16,
                       seed: int = 0, start_ns: int = 1_750_000_000_000_000_000,
-                      min_steps: int = 10, max_steps: int = 30) -> Iterator[tuple[bytes, int]]:
+                      min_steps: int = 10, max_steps: int = 30,
+                      words_per_message: int = 230) -> Iterator[tuple[bytes, int]]:
     """Encoded requests of ``batch_size`` spans from ``concurrency`` interleaved runs.
 
     Yields ``(body, n_spans)``. Runs have ``min_steps``..``max_steps`` steps (2 spans per
@@ -173,7 +174,7 @@ def workload_requests(total_spans: int, batch_size: int = 512, concurrency: int 
                            steps=rng.randint(min_steps, max_steps),
                            start_ns=start_ns + run_index * 1_000_000_000,
                            agent=("planner", "researcher", "coder")[run_index % 3])
-            active.append(agent_run(spec, prose, rng))
+            active.append(agent_run(spec, prose, rng, words_per_message))
             run_index += 1
         run = active[rng.randrange(len(active))]
         take = min(len(run), rng.randint(1, 4), total_spans - produced)

@@ -131,6 +131,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ingest_workers", "auto", "Processes that decode and normalise OTLP beside the "
             "writer: auto (cores - 1), or a count; 0 does it in the server process.",
             _workers),
+    Setting("queue_max_bytes", 256 << 20, "Request bodies being processed at once before "
+            "ingest answers 429 / RESOURCE_EXHAUSTED; bounds memory under overload.", _size),
     Setting("content_cache_mb", 64, "Memory for the per-trace caches that let ingest store "
             "only the new part of growing message histories.", _int),
     Setting("node_id", "local", "Name of this node in the integrity ledger."),
@@ -157,6 +159,7 @@ class Settings:
     batch_max_spans: int = 4096
     batch_max_wait_ms: float = 10.0
     queue_max_spans: int = 50_000
+    queue_max_bytes: int = 256 << 20
     ingest_workers: int | str = "auto"
     content_cache_mb: int = 64
     node_id: str = "local"

@@ -10,6 +10,7 @@ from .import_ import import_command
 from .schema import schema_group
 from .serve import serve_command
 from .traces import traces_group
+from .verify import ledger_group, verify_command
 
 __all__ = ["main"]
 
@@ -25,3 +26,5 @@ main.add_command(serve_command)
 main.add_command(traces_group)
 main.add_command(import_command)
 main.add_command(schema_group)
+main.add_command(verify_command)
+main.add_command(ledger_group)

@@ -13,8 +13,9 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -65,12 +66,16 @@ class IngestPipeline:
 
     def __init__(self, store: Writable, *, batch_max_spans: int = 4096,
                  batch_max_wait_ms: float = 10.0, queue_max_spans: int = 50_000,
-                 workers: Any = None) -> None:
+                 queue_max_bytes: int = 256 << 20, workers: Any = None) -> None:
         self.store = store
         self.workers = workers
         self.batch_max_spans = batch_max_spans
         self.batch_max_wait = batch_max_wait_ms / 1000
         self.queue_max_spans = queue_max_spans
+        self.queue_max_bytes = queue_max_bytes
+        self._inflight_bytes = 0
+        self._rate = 0.0
+        self._last_commit = time.monotonic()
         self._queue: queue.Queue[_Item | None] = queue.Queue()
         self._prepared: queue.Queue[tuple[int, list[_Item], Any] | None] = queue.Queue(2)
         self._queued = 0
@@ -115,13 +120,31 @@ class IngestPipeline:
                 t.join()
             self._threads = []
 
-    def check_capacity(self) -> None:
-        """Raise ``Overloaded`` when the queue is full (before doing work for a request)."""
-        if self._queued >= self.queue_max_spans:
-            raise Overloaded(
-                f"ingest queue is full ({self._queued} spans waiting); retry later",
-                retry_after=1.0,
-            )
+    def _overloaded(self, what: str) -> Overloaded:
+        # Suggest waiting about as long as the queue takes to drain at the recent rate.
+        wait = self._queued / max(self._rate, 1000.0)
+        return Overloaded(f"ingest is overloaded ({what}); retry later",
+                          retry_after=min(30.0, max(1.0, wait)))
+
+    @contextmanager
+    def admit(self, nbytes: int) -> Iterator[None]:
+        """Hold ``nbytes`` of request bodies while a request is processed.
+
+        Raises ``Overloaded`` when the bodies in flight or the spans waiting for commit
+        exceed their limits: memory stays bounded under any load.
+        """
+        with self._count_lock:
+            if self._queued >= self.queue_max_spans:
+                raise self._overloaded(f"{self._queued} spans waiting for commit")
+            if self._inflight_bytes and self._inflight_bytes + nbytes > self.queue_max_bytes:
+                raise self._overloaded(f"{self._inflight_bytes >> 20} MB of requests in "
+                                       "flight")
+            self._inflight_bytes += nbytes
+        try:
+            yield
+        finally:
+            with self._count_lock:
+                self._inflight_bytes -= nbytes
 
     def submit_result(self, result: Any, job: Any) -> Future[Any]:
         """Queue rows an ingest worker lifted; the future resolves once they are durable."""
@@ -140,10 +163,7 @@ class IngestPipeline:
             return item.future
         with self._count_lock:
             if self._queued > 0 and self._queued + item.size > self.queue_max_spans:
-                raise Overloaded(
-                    f"ingest queue is full ({self._queued} spans waiting); retry later",
-                    retry_after=1.0,
-                )
+                raise self._overloaded(f"{self._queued} spans waiting for commit")
             self._queued += item.size
         if not self._threads:
             self.start()
@@ -319,7 +339,12 @@ class IngestPipeline:
 
     def _resolve(self, items: list[_Item], result: Any) -> None:
         self.commits += 1
-        self.committed_spans += sum(len(item.drafts) for item in items)
+        n = sum(item.size for item in items)
+        self.committed_spans += n
+        now = time.monotonic()
+        elapsed = max(now - self._last_commit, 1e-3)
+        self._last_commit = now
+        self._rate = 0.8 * self._rate + 0.2 * (n / elapsed)  # spans/s, smoothed
         self._release(items)
         for item in items:
             item.future.set_result(result)

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from .._exceptions import InputError, NotFound
+from .._exceptions import AuthError, InputError, NotFound
 from ..ingest._prepare import prepare_logs, prepare_spans
 from ..ingest.files import read_trace_bytes
 from ..query._filters import SpanQuery, TraceQuery
@@ -205,6 +205,29 @@ async def stats(request: Request) -> Response:
     data = await run_in_threadpool(st.store.stats)
     data["queued_spans"] = st.pipeline.queued_spans
     return _json(data)
+
+
+@router.get("/verify", summary="Verify the integrity ledger")
+async def verify(request: Request) -> Response:
+    """Recompute the ledger and every row digest; lists every discrepancy."""
+    st = state(request)
+    if st.auth.project(request) is not None:
+        raise AuthError("verifying the whole store needs a server without API keys")
+    report = await run_in_threadpool(st.store.verify)
+    return _json(report.to_dict())
+
+
+@router.get("/ledger", summary="Ledger head, or one commit's chain hash")
+async def ledger(request: Request, node: str | None = None,
+                 seq: int | None = None) -> Response:
+    """``{"store_id", "head"}``; with ``node`` and ``seq``, that commit's ``chain_hash``."""
+    st = state(request)
+    st.auth.project(request)
+    out: dict[str, Any] = {"store_id": await run_in_threadpool(st.store.store_id),
+                           "head": await run_in_threadpool(st.store.ledger_head)}
+    if node is not None and seq is not None:
+        out["chain_hash"] = await run_in_threadpool(st.store.ledger_entry, node, seq)
+    return _json(out)
 
 
 @router.get("/health", summary="Liveness (no authentication)")

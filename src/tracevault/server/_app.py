@@ -52,7 +52,8 @@ def create_app(settings: Settings | None = None, store: Any = None,
             if settings.ingest_workers else None
         pipeline = IngestPipeline(st_store, batch_max_spans=settings.batch_max_spans,
                                   batch_max_wait_ms=settings.batch_max_wait_ms,
-                                  queue_max_spans=settings.queue_max_spans, workers=workers)
+                                  queue_max_spans=settings.queue_max_spans,
+                                  queue_max_bytes=settings.queue_max_bytes, workers=workers)
         pipeline.start()
         st = ServerState(settings, st_store, pipeline, Auth(settings.api_keys), workers)
         app.state.tv = st

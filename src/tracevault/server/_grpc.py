@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
+from google.protobuf import duration_pb2
+from google.rpc import error_details_pb2
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
@@ -36,7 +38,14 @@ async def _call(st: ServerState, context: grpc.aio.ServicerContext, work: Any) -
     except TraceVaultError as exc:
         _, code = status_of(exc)
         if isinstance(exc, Overloaded):
-            context.set_trailing_metadata((("retry-after", str(round(exc.retry_after))),))
+            # The OTel gRPC exporters read the back-off from google.rpc.RetryInfo.
+            delay = duration_pb2.Duration(seconds=int(exc.retry_after),
+                                          nanos=int(exc.retry_after % 1 * 1e9))
+            context.set_trailing_metadata((
+                ("google.rpc.retryinfo-bin",
+                 error_details_pb2.RetryInfo(retry_delay=delay).SerializeToString()),
+                ("retry-after", str(round(exc.retry_after))),
+            ))
         await context.abort(grpc.StatusCode(_CODES[code]), str(exc))
 
 

@@ -53,23 +53,24 @@ async def ingest_otlp(st: ServerState, kind: str, media: str, body: bytes,
 
     Raises ``InputError`` when nothing in the body could be accepted.
     """
-    st.pipeline.check_capacity()
-    if st.workers is not None:
-        job = Job(kind, media, body, project, st.settings.default_project,
-                  st.settings.max_value_bytes, affinity)
-        result = await asyncio.wrap_future(st.workers.submit(job))
-        if result.error is not None:
-            raise result.error
-        rejected = [Rejection(*r) for r in result.rejected]
-        accepted = result.spans + result.logs
-        if rejected and not accepted:
+    with st.pipeline.admit(len(body)):
+        if st.workers is not None:
+            job = Job(kind, media, body, project, st.settings.default_project,
+                      st.settings.max_value_bytes, affinity)
+            result = await asyncio.wrap_future(st.workers.submit(job))
+            if result.error is not None:
+                raise result.error
+            rejected = [Rejection(*r) for r in result.rejected]
+            accepted = result.spans + result.logs
+            if rejected and not accepted:
+                raise InputError(rejection_message(rejected))
+            if accepted:
+                await asyncio.wrap_future(st.pipeline.submit_result(result, job))
+            return rejected
+        drafts, logs, rejected = await run_in_threadpool(_decode, st, kind, media, body,
+                                                         project)
+        if rejected and not drafts and not logs:
             raise InputError(rejection_message(rejected))
-        if accepted:
-            await asyncio.wrap_future(st.pipeline.submit_result(result, job))
+        if drafts or logs:
+            await asyncio.wrap_future(st.pipeline.submit(drafts, logs))
         return rejected
-    drafts, logs, rejected = await run_in_threadpool(_decode, st, kind, media, body, project)
-    if rejected and not drafts and not logs:
-        raise InputError(rejection_message(rejected))
-    if drafts or logs:
-        await asyncio.wrap_future(st.pipeline.submit(drafts, logs))
-    return rejected

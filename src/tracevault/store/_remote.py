@@ -152,6 +152,22 @@ class RemoteStore:
                 continue
         return out
 
+    def verify(self) -> dict[str, Any]:
+        """The server's verification report."""
+        return self._get("/api/verify")
+
+    def ledger_entry(self, node: str, seq: int) -> str | None:
+        """The chain hash of one commit, or None."""
+        return self._get("/api/ledger", {"node": node, "seq": seq}).get("chain_hash")
+
+    def ledger_head(self) -> dict[str, Any] | None:
+        """The latest commit."""
+        return self._get("/api/ledger").get("head")
+
+    def store_id(self) -> str:
+        """The store's id."""
+        return str(self._get("/api/ledger")["store_id"])
+
     def stats(self) -> dict[str, Any]:
         """Row counts reported by the server."""
         return self._get("/api/stats")

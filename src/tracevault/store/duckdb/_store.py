@@ -121,6 +121,10 @@ class DuckDBStore:
         except duckdb.Error as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}") from None
         migrate(self._con, read_only=read_only)
+        wal = Path(self.path + ".wal")
+        if not read_only and wal.exists() and wal.stat().st_size > 16 << 20:
+            # Left by a crash: fold it into the file now, so the next start is fast.
+            self._con.execute("CHECKPOINT")
         self._writer: DuckDBWriter | None = None
         self._write_lock = threading.Lock()
         self._blob_cache = _BlobCache(32 << 20)
@@ -278,6 +282,33 @@ class DuckDBStore:
             params = params + [query.limit, query.offset]
         result = self._execute(sql, params).arrow()
         return result.read_all() if hasattr(result, "read_all") else result
+
+    def verify(self) -> Any:
+        """Recompute the integrity ledger (see ``tracevault.compliance.verify``)."""
+        from .._verify import verify_connection
+
+        with self._write_lock:  # a consistent view: no commit in between
+            return verify_connection(self.cursor())
+
+    def ledger_entry(self, node: str, seq: int) -> str | None:
+        """The chain hash of one commit, or None."""
+        row = self.cursor().execute("SELECT chain_hash FROM ledger WHERE node = ? AND seq = ?",
+                                    [node, seq]).fetchone()
+        return row[0] if row else None
+
+    def ledger_head(self) -> dict[str, Any] | None:
+        """The latest commit: ``{store_id, node, seq, chain_hash}``."""
+        row = self.cursor().execute(
+            "SELECT node, seq, chain_hash FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
+        if row is None:
+            return None
+        return {"store_id": self.store_id(), "node": row[0], "seq": row[1],
+                "chain_hash": row[2]}
+
+    def store_id(self) -> str:
+        """The store's random id, fixed at creation."""
+        return str(self.cursor().execute(
+            "SELECT value FROM tv_meta WHERE key = 'store_id'").fetchone()[0])
 
     def stats(self) -> dict[str, Any]:
         """Row counts and file size."""
