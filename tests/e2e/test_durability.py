@@ -151,3 +151,35 @@ def test_overload_answers_429_and_memory_stays_bounded(tmp_path) -> None:
     assert peak < 1200, f"peak memory {peak:.0f} MB"
     _check_exactly_once(store, clients.acked)
     print(f"overload: {clients.statuses}, peak RSS {peak:.0f} MB")
+
+
+def test_grpc_overload_carries_retry_info(tmp_path) -> None:
+    import grpc
+    from google.rpc import error_details_pb2
+    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
+
+    server = ServerProcess(tmp_path / "store.duckdb", env={
+        "TRACEVAULT_QUEUE_MAX_BYTES": "1KB"})
+    bodies = [ExportTraceServiceRequest.FromString(b)
+              for b, _ in workload_requests(4000, batch_size=500, seed=9)]
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}")
+    stub = trace_service_pb2_grpc.TraceServiceStub(channel)
+    errors: list[grpc.RpcError] = []
+
+    def send(req) -> None:
+        try:
+            stub.Export(req, timeout=30)
+        except grpc.RpcError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send, args=(b,)) for b in bodies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    channel.close()
+    server.stop()
+    assert errors and all(e.code() == grpc.StatusCode.RESOURCE_EXHAUSTED for e in errors)
+    trailer = dict(errors[0].trailing_metadata())["google.rpc.retryinfo-bin"]
+    info = error_details_pb2.RetryInfo.FromString(trailer)
+    assert info.retry_delay.seconds >= 1
