@@ -7,7 +7,8 @@ import pytest
 PACKAGES = ["tracevault", "tracevault.schema", "tracevault.ingest", "tracevault.store",
             "tracevault.query", "tracevault.server", "tracevault.testing",
             "tracevault.ingest.otlp", "tracevault.ingest.conventions",
-            "tracevault.ingest.files", "tracevault.compliance"]
+            "tracevault.ingest.files", "tracevault.compliance", "tracevault.sdk",
+            "tracevault.demo"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

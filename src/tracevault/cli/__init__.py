@@ -6,6 +6,8 @@ import click
 
 from .._version import __version__
 from ._common import CLIGroup
+from .demo import demo_command
+from .fake_model import fake_model_command
 from .import_ import import_command
 from .schema import schema_group
 from .serve import serve_command
@@ -28,3 +30,5 @@ main.add_command(import_command)
 main.add_command(schema_group)
 main.add_command(verify_command)
 main.add_command(ledger_group)
+main.add_command(demo_command)
+main.add_command(fake_model_command)

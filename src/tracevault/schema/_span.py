@@ -329,6 +329,8 @@ class Link(_Model):
     """Linked span id (16 hex digits)."""
     attributes: dict[str, Any] = Field(default_factory=dict)
     """Link attributes as sent."""
+    trace_state: str | None = None
+    """W3C trace state of the linked span, when sent."""
 
 
 class Event(_Model):

@@ -142,6 +142,7 @@ TRACE_PART_COLUMNS: Columns = (
     ("root_span_id", "VARCHAR", "Root span, when among them."),
     ("root_name", "VARCHAR", "Root span name."),
     ("root_service", "VARCHAR", "Root span's service."),
+    ("root_status", "VARCHAR", "Root span's status."),
     ("first_name", "VARCHAR", "Name of the earliest span among them."),
     ("any_service", "VARCHAR", "Some span's service."),
     ("agents", "VARCHAR[]", "Agents named."),

@@ -31,7 +31,12 @@ SELECT
     min(start_ns) AS start_ns,
     max(end_ns) AS end_ns,
     max(end_ns) - min(start_ns) AS duration_ns,
-    CASE WHEN sum(error_count) > 0 THEN 'error' ELSE 'ok' END AS status,
+    -- The root span's own status decides when it set one; otherwise any failed span
+    -- makes the trace an error (a retried tool error under an OK root does not).
+    CASE WHEN any_value(root_status) FILTER (WHERE root_status IN ('ok', 'error'))
+              IS NOT NULL
+         THEN any_value(root_status) FILTER (WHERE root_status IN ('ok', 'error'))
+         WHEN sum(error_count) > 0 THEN 'error' ELSE 'ok' END AS status,
     sum(span_count)::BIGINT AS span_count,
     sum(error_count)::BIGINT AS error_count,
     sum(llm_count)::BIGINT AS llm_count,

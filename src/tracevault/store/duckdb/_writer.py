@@ -39,6 +39,7 @@ SELECT
     any_value(span_id) FILTER (WHERE parent_span_id IS NULL),
     any_value(name) FILTER (WHERE parent_span_id IS NULL),
     any_value(service_name) FILTER (WHERE parent_span_id IS NULL),
+    any_value(status) FILTER (WHERE parent_span_id IS NULL),
     arg_min(name, start_ns),
     any_value(service_name),
     coalesce(list_distinct(list(agent_name) FILTER (WHERE agent_name IS NOT NULL)), []),

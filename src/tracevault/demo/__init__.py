@@ -1,0 +1,11 @@
+"""A scripted multi-agent demo that records rich traces with no model access.
+
+A planner, a researcher and a coder (the coder in another process) fix a function
+together: messages between agents, tools (one times out and is retried), shared memory
+and a budget. Run it with ``tracevault demo``; read ``_team.py`` and ``_agents.py`` as an
+example of instrumenting an agent system.
+"""
+
+from ._run import DemoRun, run_demo
+
+__all__ = ["DemoRun", "run_demo"]
