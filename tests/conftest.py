@@ -78,3 +78,14 @@ def load_json(path: Path) -> object:
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
     return json.loads(data)
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[object]]:
+    """The multi-agent demo recorded once per session: (store path, runs). Read only."""
+    from tracevault.demo import run_demo
+
+    root = tmp_path_factory.mktemp("demo")
+    store = root / "demo.duckdb"
+    runs = run_demo(str(store), root / "work")
+    return store, runs

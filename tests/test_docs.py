@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 import pytest
 
-from tracevault._docgen import render_configuration, render_schema
+from tracevault._docgen import render_configuration, render_filter_fields, render_schema
 from tracevault.cli import main
 from tracevault.cli._docs import render_cli
 from tracevault.config import SETTINGS, Settings
@@ -24,7 +24,8 @@ def _generated(name: str) -> str:
 
 @pytest.mark.parametrize("name, render", [("schema.md", render_schema),
                                           ("configuration.md", render_configuration),
-                                          ("cli.md", render_cli)])
+                                          ("cli.md", render_cli),
+                                          ("query.md", render_filter_fields)])
 def test_generated_references_are_current(name, render) -> None:
     assert _generated(name) == render(), \
         f"docs/{name} is stale: run `python -m tracevault._docgen .`"

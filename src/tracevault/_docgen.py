@@ -1,8 +1,8 @@
 """Reference sections of the docs, generated from the code so they never drift.
 
 ``python -m tracevault._docgen`` rewrites the generated parts of docs/schema.md,
-docs/configuration.md and docs/cli.md; ``tests/test_docs.py`` fails when they are out of
-date.
+docs/configuration.md, docs/cli.md and docs/query.md; ``tests/test_docs.py`` fails when
+they are out of date.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from .ingest.conventions._namespace import TRACEVAULT_ATTRIBUTES
 from .schema import json_schema
 from .store._tables import TABLES
 
-__all__ = ["render_configuration", "render_schema", "update_docs"]
+__all__ = ["render_configuration", "render_filter_fields", "render_schema", "update_docs"]
 
 _MODELS = (
     "Span", "Status", "Resource", "Scope", "AgentRef", "Link", "Event", "HarnessState",
@@ -72,6 +72,26 @@ def render_schema() -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def render_filter_fields() -> str:
+    """Markdown table of every filter-language field."""
+    from .query._compile import ALIASES, FIELDS
+
+    kinds = {"str": "text", "num": "number", "time": "time", "duration": "duration",
+             "bool": "true/false", "list": "list (matches an element)", "agent": "text"}
+    aliases: dict[str, list[str]] = {}
+    for alias, name in ALIASES.items():
+        aliases.setdefault(name, []).append(f"`{alias}`")
+    out = ["| field | type | meaning | also |", "|---|---|---|---|"]
+    for name, f in FIELDS.items():
+        out.append(f"| `{name}` | {kinds[f.kind]} | {f.help} | "
+                   f"{', '.join(aliases.get(name, []))} |")
+    out.append("| `attr.NAME`, `attr[\"NAME\"]` | text or number | any original attribute "
+               "by its name | `attributes.NAME` |")
+    out.append("| `text` | text | free-text search in payloads (`text ~ \"...\"`, or a bare "
+               "quoted string) | |")
+    return "\n".join(out) + "\n"
+
+
 def render_configuration() -> str:
     """Markdown table of every setting."""
     out = ["| setting | environment variable | default | description |", "|---|---|---|---|"]
@@ -91,7 +111,8 @@ def update_docs(root: Path) -> list[Path]:
 
     for name, render in (("schema.md", render_schema),
                          ("configuration.md", render_configuration),
-                         ("cli.md", render_cli)):
+                         ("cli.md", render_cli),
+                         ("query.md", render_filter_fields)):
         path = root / "docs" / name
         text = path.read_text()
         body = render()

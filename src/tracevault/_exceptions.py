@@ -11,6 +11,7 @@ Every error that tracevault raises on purpose derives from ``TraceVaultError``::
     ├── AuthError              missing or unknown API key
     ├── NotFound               a trace, span or blob that does not exist
     ├── QueryError             a filter or SQL statement that cannot run
+    │   └── FilterSyntaxError  a filter expression with a mistake at a column
     ├── StoreError             the store cannot be opened or written
     │   ├── StoreBusy          another process holds the store for writing
     │   └── SchemaVersionError the store was written by a newer tracevault
@@ -26,6 +27,7 @@ __all__ = [
     "AuthError",
     "ConfigError",
     "DecodeError",
+    "FilterSyntaxError",
     "InputError",
     "NotFound",
     "Overloaded",
@@ -73,6 +75,20 @@ class NotFound(TraceVaultError):
 
 class QueryError(TraceVaultError):
     """A filter expression or SQL statement that cannot run."""
+
+
+class FilterSyntaxError(QueryError):
+    """A filter expression with a mistake; ``column`` (1-based) says where."""
+
+    def __init__(self, expression: str, column: int, problem: str) -> None:
+        super().__init__(f"column {column}: {problem}")
+        self.expression = expression
+        self.column = column
+        self.problem = problem
+
+    def pointer(self) -> str:
+        """The expression with a caret under the column (two lines)."""
+        return f"{self.expression}\n{' ' * (self.column - 1)}^"
 
 
 class StoreError(TraceVaultError):

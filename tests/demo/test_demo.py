@@ -7,18 +7,15 @@ import sys
 import pytest
 
 import tracevault
-from tracevault.demo import run_demo
 from tracevault.ingest.conventions._messages import any_message, tool_definition
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    root = tmp_path_factory.mktemp("demo")
-    store = str(root / "demo.duckdb")
-    runs = run_demo(store, root / "work")
-    with tracevault.open(store, read_only=True) as vault:
+def demo(demo_store):
+    store, runs = demo_store
+    with tracevault.open(str(store), read_only=True) as vault:
         traces = {r.trace_id: vault.trace(r.trace_id) for r in runs}
     return runs, traces
 

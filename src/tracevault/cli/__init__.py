@@ -6,6 +6,7 @@ import click
 
 from .._version import __version__
 from ._common import CLIGroup
+from .analysis import incident_command, memory_command, sql_command
 from .demo import demo_command
 from .fake_model import fake_model_command
 from .import_ import import_command
@@ -32,3 +33,6 @@ main.add_command(verify_command)
 main.add_command(ledger_group)
 main.add_command(demo_command)
 main.add_command(fake_model_command)
+main.add_command(sql_command)
+main.add_command(incident_command)
+main.add_command(memory_command)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-import orjson
+from .._text import message_text, short
 
 __all__ = ["duration", "key_content", "short", "timestamp"]
 
@@ -28,30 +28,10 @@ def timestamp(ns: int | None) -> str:
     return datetime.fromtimestamp(ns / 1e9, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def short(value: Any, width: int = 80) -> str:
-    """One line of at most ``width`` characters."""
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else orjson.dumps(value).decode()
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def _message_text(message: Any) -> str:
     if not isinstance(message, dict):
         return short(message)
-    bits = []
-    for part in message.get("parts") or ():
-        kind = part.get("type")
-        if kind == "text":
-            bits.append(part.get("content", ""))
-        elif kind == "tool_call":
-            bits.append(f"→ {part.get('name')}({short(part.get('arguments'), 60)})")
-        elif kind == "tool_call_response":
-            bits.append(f"← {short(part.get('response'), 60)}")
-        else:
-            bits.append(f"[{kind}]")
-    return f"{message.get('role')}: " + " ".join(bits)
+    return f"{message.get('role')}: " + message_text(message, 60)
 
 
 def key_content(span: Any, width: int = 100) -> str:

@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ..analysis import TraceGroup
 from ._common import emit_json, json_option, open_vault, store_option
 from ._render import duration, key_content, short, timestamp
 
@@ -19,6 +20,8 @@ def traces_group() -> None:
 
 
 @traces_group.command("ls")
+@click.option("--filter", "filter_", default=None, metavar="EXPR",
+              help='Filter language, e.g. \'kind = tool and status = error and start > -7d\'.')
 @click.option("--project", default=None, help="Only this project.")
 @click.option("--service", default=None, help="service.name of the trace.")
 @click.option("--agent", default=None, help="Agent involved.")
@@ -33,10 +36,11 @@ def traces_group() -> None:
 @click.option("--offset", default=0, type=click.IntRange(0))
 @store_option
 @json_option
-def ls_command(store: str | None, as_json: bool, **filters: object) -> None:
+def ls_command(store: str | None, as_json: bool, filter_: str | None,
+               **filters: object) -> None:
     """List traces, newest first."""
     with open_vault(store) as vault:
-        traces = vault.traces(**filters)  # type: ignore[arg-type]
+        traces = vault.traces(filter=filter_, **filters)  # type: ignore[arg-type]
     if as_json:
         emit_json([t.model_dump() for t in traces])
         return
@@ -58,11 +62,22 @@ def ls_command(store: str | None, as_json: bool, **filters: object) -> None:
 @click.argument("trace_id")
 @click.option("--project", default=None, help="Project of the trace.")
 @click.option("--full", is_flag=True, help="Do not shorten content.")
+@click.option("--joined", is_flag=True,
+              help="Join the traces linked to this one (links, context, session) into one "
+                   "timeline with each step's agent and the messages between agents.")
 @store_option
 @json_option
-def show_command(trace_id: str, project: str | None, full: bool, store: str | None,
-                 as_json: bool) -> None:
+def show_command(trace_id: str, project: str | None, full: bool, joined: bool,
+                 store: str | None, as_json: bool) -> None:
     """Show a trace as an indented tree: kind, name, duration, status, key content."""
+    if joined:
+        with open_vault(store) as vault:
+            group = vault.group(trace_id, project=project)
+        if as_json:
+            emit_json(group.to_dict())
+        else:
+            _show_joined(group, 10_000 if full else 160)
+        return
     with open_vault(store) as vault:
         trace = vault.trace(trace_id, project=project)
     if as_json:
@@ -83,3 +98,20 @@ def show_command(trace_id: str, project: str | None, full: bool, store: str | No
         if span.status.code == "error" and span.status.message \
                 and span.status.message not in content:
             click.echo(f"{'  ' * depth}    error: {short(span.status.message, width)}")
+
+
+def _show_joined(group: TraceGroup, width: int) -> None:
+    click.echo(f"group of {len(group.summaries)} trace(s)")
+    for s in group.summaries:
+        click.echo(f"  {s.trace_id}  {timestamp(s.start_time_ns)}  {s.status:<5}  "
+                   f"{s.root_name or '-'}  agents={','.join(s.agents) or '-'}")
+    pairs = group.messages()
+    if pairs:
+        click.echo("messages: " + "; ".join(f"{a} → {b} ×{n}" for a, b, n in pairs))
+    start = group.spans[0].start_time_ns if group.spans else 0
+    for e in group.timeline():
+        where = f"{e.agent or '?'}" + (f" @{e.service}" if e.service else "")
+        flag = " ⚠" if e.flagged else ""
+        err = " ✗" if e.error else ""
+        click.echo(f"+{(e.time_ns - start) / 1e9:8.3f}s  {where:<28} [{e.kind}] "
+                   f"{short(e.title, width)}{flag}{err}")

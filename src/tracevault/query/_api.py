@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from .._exceptions import NotFound
+from ..analysis import (
+    DEFAULT_FLAGS,
+    Incident,
+    MemoryState,
+    TraceGroup,
+    build_incident,
+    memory_state,
+)
 from ..config import default_store_path
 from ..ingest._prepare import prepare_logs, prepare_spans
 from ..ingest.files import read_trace_bytes
@@ -98,13 +106,18 @@ class Vault:
                session: str | None = None, kind: str | None = None, tool: str | None = None,
                name: str | None = None, text: str | None = None,
                start: str | int | None = None, end: str | int | None = None,
+               filter: str | None = None,  # noqa: A002
                limit: int = 50, offset: int = 0) -> list[TraceSummary]:
-        """Trace summaries, newest first. Span filters match traces holding such a span."""
+        """Trace summaries, newest first. Span filters match traces holding such a span.
+
+        ``filter`` takes the filter language (docs/query.md), e.g.
+        ``kind = tool and tool ~ "delete_*" and status = error and start > -7d``.
+        """
         query = TraceQuery(project=project, service=service, agent=agent, model=model,
                            status=status, session=session, start=start, end=end,
                            spans=SpanQuery(kind=kind, tool=tool, name=name, text=text,
                                            limit=None),
-                           limit=limit, offset=offset)
+                           filter=filter, limit=limit, offset=offset)
         return [TraceSummary.model_validate(t) for t in self.store.list_traces(query)]
 
     def trace(self, trace_id: str, project: str | None = None) -> Trace:
@@ -112,6 +125,44 @@ class Vault:
         data = self.store.get_trace(project, trace_id.lower())
         return Trace(TraceSummary.model_validate(data["summary"]),
                      [Span.model_validate(s) for s in data["spans"]])
+
+    def group(self, group_id: str, project: str | None = None,
+              max_traces: int = 200) -> TraceGroup:
+        """The traces joined with ``group_id`` as one cross-agent view.
+
+        ``group_id`` is a trace id or ``session:<id>``; traces join through span links,
+        propagated context and shared session / conversation ids.
+        """
+        ids = self.store.trace_group(project, group_id, max_traces)
+        traces = [self.trace(tid, project=project) for tid in ids]
+        spans = sorted((s for t in traces for s in t.spans),
+                       key=lambda s: (s.start_time_ns, s.span_id))
+        return TraceGroup([t.summary for t in traces], spans)
+
+    def incident(self, group_id: str, project: str | None = None, *, full: bool = False,
+                 flags: Sequence[str] = DEFAULT_FLAGS, joined: bool = True) -> Incident:
+        """The incident timeline of a trace, with its whole group unless ``joined=False``.
+
+        ``full`` keeps every message of each model call's context unshortened; ``flags``
+        are the tool-name patterns highlighted as destructive or external-effect.
+        """
+        if joined or group_id.startswith("session:"):
+            spans = self.group(group_id, project=project).spans
+        else:
+            spans = self.trace(group_id, project=project).spans
+        return build_incident(spans, full=full, flags=flags)
+
+    def memory(self, group_id: str, at: str | int | None = None, project: str | None = None,
+               store: str | None = None) -> MemoryState:
+        """Memory stores as they were at ``at`` (``AGENT:STEP``, a span id or a time).
+
+        Rebuilt from the writes and deletes recorded in the trace's group.
+        """
+        return memory_state(self.group(group_id, project=project).spans, at, store=store)
+
+    def sql(self, statement: str, limit: int | None = None) -> pa.Table:
+        """Run one read-only ``SELECT`` over the documented views (docs/query.md)."""
+        return self.store.sql(statement, limit=limit)
 
     def span(self, trace_id: str, span_id: str, project: str | None = None,
              original: bool = False) -> Span:

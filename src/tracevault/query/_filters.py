@@ -73,6 +73,8 @@ class SpanQuery:
     text: str | None = None
     start: str | int | None = None
     end: str | int | None = None
+    filter: str | None = None
+    """A filter-language expression (docs/query.md)."""
     limit: int | None = 1000
     offset: int = 0
 
@@ -81,6 +83,19 @@ class SpanQuery:
         conds: list[str] = []
         params: list[Any] = []
         a = alias
+        if self.filter:
+            from ._compile import compile_filter
+
+            c = compile_filter(self.filter)
+            if c.uses_traces:
+                conds.append(f"({a}.project, {a}.trace_id, {a}.span_id) IN (SELECT s.project, "
+                             "s.trace_id, s.span_id FROM spans s JOIN traces t "
+                             f"USING (project, trace_id) WHERE {c.sql})")
+            else:
+                conds.append(c.sql if a == "s" else
+                             f"({a}.project, {a}.trace_id, {a}.span_id) IN (SELECT s.project, "
+                             f"s.trace_id, s.span_id FROM spans s WHERE {c.sql})")
+            params += c.params
 
         def eq(column: str, value: Any) -> None:
             if value is not None:
@@ -139,6 +154,8 @@ class TraceQuery:
     end: str | int | None = None
     spans: SpanQuery = field(default_factory=SpanQuery)
     """Span conditions (kind, tool, name, text...) a trace must contain a match for."""
+    filter: str | None = None
+    """A filter-language expression; a trace matches when one of its spans does."""
     limit: int = 50
     offset: int = 0
 
@@ -146,6 +163,19 @@ class TraceQuery:
         """SQL conditions on the ``traces`` view (alias ``t``) and their parameters."""
         conds: list[str] = []
         params: list[Any] = []
+        if self.filter:
+            from ._compile import compile_filter
+
+            c = compile_filter(self.filter)
+            if not c.uses_spans:
+                conds.append(c.sql)
+            elif c.uses_traces:
+                conds.append("(t.project, t.trace_id) IN (SELECT s.project, s.trace_id FROM "
+                             f"spans s JOIN traces t USING (project, trace_id) WHERE {c.sql})")
+            else:
+                conds.append("(t.project, t.trace_id) IN (SELECT s.project, s.trace_id FROM "
+                             f"spans s WHERE {c.sql})")
+            params += c.params
         if self.project is not None:
             conds.append("t.project = ?")
             params.append(self.project)

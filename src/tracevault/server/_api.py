@@ -93,6 +93,8 @@ class Filters:
         = None,
         end: Annotated[str | None, Query(description="Start before (ISO, ns, or -1h)")]
         = None,
+        filter: Annotated[str | None, Query(  # noqa: A002
+            description="Filter-language expression (docs/query.md)")] = None,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> None:
@@ -110,7 +112,7 @@ def list_traces(request: Request, f: Annotated[Filters, Depends()]) -> Response:
     spans = SpanQuery(kind=f.kind, tool=f.tool, name=f.name, text=f.text, limit=None)
     query = TraceQuery(project=project, service=f.service, agent=f.agent, model=f.model,
                        status=f.status, session=f.session, start=f.start, end=f.end,
-                       spans=spans, limit=f.limit, offset=f.offset)
+                       spans=spans, filter=f.filter, limit=f.limit, offset=f.offset)
     store = state(request).store
     return _json({"traces": store.list_traces(query), "total": store.count_traces(query),
                   "limit": f.limit, "offset": f.offset})
@@ -144,7 +146,8 @@ def list_spans(request: Request, f: Annotated[Filters, Depends()],
     query = SpanQuery(project=_scope(request, f.project), trace_id=trace_id, kind=f.kind,
                       name=f.name, agent=f.agent, tool=f.tool, model=f.model,
                       status=f.status, service=f.service, session=f.session, text=f.text,
-                      start=f.start, end=f.end, limit=f.limit, offset=f.offset)
+                      start=f.start, end=f.end, filter=f.filter, limit=f.limit,
+                      offset=f.offset)
     table = state(request).store.spans_table(query)
     if format == "arrow":
         sink = pa.BufferOutputStream()

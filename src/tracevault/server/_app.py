@@ -18,6 +18,7 @@ from ..config import Settings
 from ..ingest._pipeline import IngestPipeline
 from ..ingest._workers import WorkerPool
 from ..store import DuckDBStore, announce_path
+from ._analysis import router as analysis_router
 from ._api import router as api_router
 from ._auth import Auth
 from ._errors import install_error_handlers
@@ -88,4 +89,5 @@ def create_app(settings: Settings | None = None, store: Any = None,
     install_error_handlers(app)
     app.include_router(otlp_router)
     app.include_router(api_router)
+    app.include_router(analysis_router)
     return app

@@ -13,6 +13,7 @@ from .._exceptions import (
     AuthError,
     ConfigError,
     DecodeError,
+    FilterSyntaxError,
     InputError,
     NotFound,
     Overloaded,
@@ -67,8 +68,10 @@ def error_response(request: Request, exc: TraceVaultError) -> Response:
                             media_type="application/x-protobuf")
         return JSONResponse({"code": grpc_code, "message": message}, status_code=http,
                             headers=headers)
-    return JSONResponse({"error": type(exc).__name__, "message": message},
-                        status_code=http, headers=headers)
+    body: dict[str, object] = {"error": type(exc).__name__, "message": message}
+    if isinstance(exc, FilterSyntaxError):
+        body["column"] = exc.column
+    return JSONResponse(body, status_code=http, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -50,6 +50,15 @@ class TraceStore(Protocol):
         """Blob JSON texts by hash."""
         ...
 
+    def sql(self, statement: str, limit: int | None = None) -> pa.Table:
+        """Rows of one read-only SELECT; QueryError when refused or failing."""
+        ...
+
+    def trace_group(self, project: str | None, group_id: str,
+                    max_traces: int = 200) -> list[str]:
+        """Trace ids joined with ``group_id`` (trace id or ``session:<id>``)."""
+        ...
+
     def stats(self) -> dict[str, Any]:
         """Row counts and size."""
         ...

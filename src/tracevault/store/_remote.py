@@ -60,6 +60,8 @@ def _query_params(q: TraceQuery | SpanQuery) -> dict[str, Any]:
         value = getattr(spans, name, None)
         if value is not None:
             params[name] = value
+    if q.filter:
+        params["filter"] = q.filter
     if q.project is not None:
         params["project"] = q.project
     if q.limit is not None:
@@ -151,6 +153,23 @@ class RemoteStore:
             except NotFound:
                 continue
         return out
+
+    def sql(self, statement: str, limit: int | None = None) -> pa.Table:
+        """Run a read-only SELECT on the server (refused there when it has API keys)."""
+        try:
+            r = self._client.post("/api/sql", params={"format": "arrow"},
+                                  json={"sql": statement, "limit": limit})
+        except httpx.HTTPError as exc:
+            raise StoreError(f"cannot reach tracevault server at {self.url}: {exc}") from None
+        return pa.ipc.open_stream(self._check(r)).read_all()
+
+    def trace_group(self, project: str | None, group_id: str,
+                    max_traces: int = 200) -> list[str]:
+        """Trace ids joined with ``group_id``."""
+        params: dict[str, Any] = {"max_traces": max_traces}
+        if project:
+            params["project"] = project
+        return list(self._get(f"/api/groups/{group_id}", params)["trace_ids"])
 
     def verify(self) -> dict[str, Any]:
         """The server's verification report."""

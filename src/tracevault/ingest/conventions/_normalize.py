@@ -50,6 +50,12 @@ _NAME_PREFIX_KINDS = (
     ("generate_content ", "llm"), ("execute_tool ", "tool"), ("invoke_agent ", "agent"),
     ("create_agent ", "agent"),
 )
+# Without an explicit kind, the tracevault.* part a span carries names it.
+_NAMESPACE_KINDS = (
+    ("tracevault.memory.", "memory"), ("tracevault.message.", "message"),
+    ("tracevault.retrieval.", "retrieval"), ("tracevault.guardrail.", "guardrail"),
+    ("tracevault.tool.", "tool"), ("tracevault.step.", "step"),
+)
 
 
 def detect_convention(attrs: dict[str, Any], has_tracevault: bool | None = None,
@@ -78,6 +84,9 @@ def _kind(attrs: dict[str, Any], name: str) -> str:
             return table[value]
     for prefix, kind in _NAME_PREFIX_KINDS:
         if name.startswith(prefix):
+            return kind
+    for prefix, kind in _NAMESPACE_KINDS:
+        if any(k.startswith(prefix) for k in attrs):
             return kind
     return "other"
 

@@ -94,7 +94,39 @@ def _v1(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("INSERT INTO tv_meta VALUES ('store_id', ?)", [uuid.uuid4().hex])
 
 
-MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {1: _v1}
+MESSAGES_VIEW = """
+CREATE OR REPLACE VIEW messages AS
+SELECT r.project, r.trace_id, r.span_id, r.role AS direction,
+       json_extract_string(b.data, '$.role') AS role,
+       json_extract_string(b.data, '$.parts[0].content') AS text,
+       b.data AS message, r.hash
+FROM span_refs r
+JOIN (SELECT DISTINCT ON (hash) hash, data FROM blobs) b USING (hash)
+WHERE r.role IN ('input', 'output', 'system')
+"""
+
+TOOL_CALLS_VIEW = """
+CREATE OR REPLACE VIEW tool_calls AS
+SELECT s.project, s.trace_id, s.span_id, s.agent_name AS agent, s.tool_name AS tool,
+       s.tool_call_id AS call_id, s.start_ns, s.duration_ns, s.status, s.tool_error AS error,
+       coalesce(s.tool_blocked, false) AS blocked, a.data AS arguments, r.data AS result
+FROM spans s
+LEFT JOIN (SELECT DISTINCT ON (hash) hash, data FROM blobs) a ON a.hash = s.tool_args_ref
+LEFT JOIN (SELECT DISTINCT ON (hash) hash, data FROM blobs) r ON r.hash = s.tool_result_ref
+WHERE s.kind = 'tool'
+"""
+
+
+def _v2(con: duckdb.DuckDBPyConnection) -> None:
+    """SQL convenience views: one row per stored message, one per tool call."""
+    con.execute(MESSAGES_VIEW)
+    con.execute(TOOL_CALLS_VIEW)
+
+
+VIEWS = ("traces", "span_refs", "messages", "tool_calls")
+"""Views over the tables, documented in docs/query.md."""
+
+MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {1: _v1, 2: _v2}
 STORE_VERSION = max(MIGRATIONS)
 
 

@@ -310,6 +310,34 @@ class DuckDBStore:
         return str(self.cursor().execute(
             "SELECT value FROM tv_meta WHERE key = 'store_id'").fetchone()[0])
 
+    def sql(self, statement: str, limit: int | None = None,
+            timeout: float = 60.0) -> pa.Table:
+        """Run one read-only SELECT over the store's views, stopped after ``timeout`` s."""
+        from ...query._sql import check_read_only
+
+        check_read_only(statement)
+        if limit is not None:
+            statement = f"SELECT * FROM ({statement}) LIMIT {int(limit)}"
+        cur = self.cursor()
+        timer = threading.Timer(timeout, cur.interrupt)
+        timer.start()
+        try:
+            result = cur.execute(statement).arrow()
+        except duckdb.InterruptException:
+            raise QueryError(f"SQL interrupted after {timeout:g}s") from None
+        except duckdb.Error as exc:
+            raise QueryError(f"SQL failed: {str(exc).splitlines()[0]}") from None
+        finally:
+            timer.cancel()
+        return result.read_all() if hasattr(result, "read_all") else result
+
+    def trace_group(self, project: str | None, group_id: str,
+                    max_traces: int = 200) -> list[str]:
+        """Trace ids joined with ``group_id`` through links and sessions."""
+        from ...analysis import group_trace_ids
+
+        return group_trace_ids(self, project, group_id, max_traces)
+
     def stats(self) -> dict[str, Any]:
         """Row counts and file size."""
         cur = self.cursor()
