@@ -51,7 +51,8 @@ CASES = [
     ('attr["app.score"] < 5', []), ("attr.app.user exists", [2]), ('attr.app.user ~ "ali*"', [2]),
     # free text inside payloads: messages, tool arguments and results
     ('"zebra"', [1]), ('"unicorn"', [2]), ('text ~ "horses"', [2]), ('"/srv/data"', [1]),
-    ('"ZEBRA"', [1]), ('"no such words anywhere"', []),
+    ('"ZEBRA"', [1]), ('"no such words anywhere"', []), ('"tidy * zebra"', [1]),
+    ('"permission denied"', [1]), ('text ~ "execute_tool search*"', [2]),
     # boolean structure
     ("kind = memory or kind = message", [1, 3]), ("not kind = llm and kind = tool", [1, 2, 3]),
     ("(tool ~ 'delete_*' or tool = search_web) and start > -5d", [1, 3]),

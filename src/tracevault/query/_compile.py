@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._exceptions import FilterSyntaxError, QueryError
-from ._filters import escape_like, parse_time, text_patterns
+from ._filters import escape_like, parse_time, text_condition
 from ._lang import Node, parse_filter
 
 __all__ = ["FIELDS", "Compiled", "compile_filter"]
@@ -261,16 +261,9 @@ class _Compiler:
 
     def text_search(self, text: str) -> str:
         self.uses_spans = True
-        pats = text_patterns(text)
-        direct = " OR ".join("s.name ILIKE ? ESCAPE '\\' OR s.attributes ILIKE ? ESCAPE '\\' "
-                             "OR s.status_message ILIKE ? ESCAPE '\\'" for _ in pats)
-        blobs = " OR ".join("data ILIKE ? ESCAPE '\\'" for _ in pats)
-        for p in pats:
-            self.params += [p, p, p]
-        self.params += pats
-        return (f"({direct} OR (s.project, s.trace_id, s.span_id) IN ("
-                f"SELECT project, trace_id, span_id FROM span_refs WHERE hash IN "
-                f"(SELECT hash FROM blobs WHERE {blobs})))")
+        sql, params = text_condition(text)
+        self.params += params
+        return sql
 
 
 def compile_filter(text: str) -> Compiled:

@@ -47,13 +47,29 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def text_patterns(text: str) -> list[str]:
-    """ILIKE patterns for free text: as typed, and as it appears inside stored JSON."""
-    escaped = orjson.dumps(text).decode()[1:-1]
-    patterns = [f"%{escape_like(text)}%"]
-    if escaped != text:
-        patterns.append(f"%{escape_like(escaped)}%")
-    return patterns
+def text_condition(text: str, alias: str = "s") -> tuple[str, list[Any]]:
+    """SQL (on span alias ``alias``) for spans whose payloads, name or status contain ``text``.
+
+    Payloads are the content blobs a span references: messages, tool arguments and
+    results, memory values, message contents, inputs and outputs. Case-insensitive;
+    ``*`` matches any run of characters. The text is also tried as it appears inside
+    JSON (escaped quotes, backslashes, control characters).
+    """
+    a = alias
+    variants = list(dict.fromkeys([text, orjson.dumps(text).decode()[1:-1]]))
+    if "*" in text:
+        params = [f"%{escape_like(v).replace('*', '%')}%" for v in variants]
+        match = "{col} ILIKE ? ESCAPE '\\'"
+    else:
+        params = [v.lower() for v in variants]
+        match = "contains(lower({col}), ?)"
+    blobs = " OR ".join(match.format(col="data") for _ in params)
+    direct = " OR ".join(match.format(col=f"{a}.name") + " OR "
+                         + match.format(col=f"{a}.status_message") for _ in params)
+    sql = (f"({direct} OR ({a}.project, {a}.trace_id, {a}.span_id) IN (SELECT project, "
+           f"trace_id, span_id FROM span_refs WHERE hash IN (SELECT hash FROM blobs "
+           f"WHERE {blobs})))")
+    return sql, [p for p in params for _ in (0, 1)] + params
 
 
 @dataclass
@@ -123,20 +139,9 @@ class SpanQuery:
             conds.append(f"{a}.start_ns <= ?")
             params.append(hi)
         if self.text:
-            pats = text_patterns(self.text)
-            like = " OR ".join("data ILIKE ? ESCAPE '\\'" for _ in pats)
-            direct = " OR ".join(
-                f"{a}.name ILIKE ? ESCAPE '\\' OR {a}.attributes ILIKE ? ESCAPE '\\' "
-                f"OR {a}.status_message ILIKE ? ESCAPE '\\'" for _ in pats
-            )
-            conds.append(
-                f"({direct} OR ({a}.project, {a}.trace_id, {a}.span_id) IN ("
-                f"SELECT project, trace_id, span_id FROM span_refs WHERE hash IN "
-                f"(SELECT hash FROM blobs WHERE {like})))"
-            )
-            for p in pats:
-                params += [p, p, p]
-            params += pats
+            sql, more = text_condition(self.text, a)
+            conds.append(sql)
+            params += more
         return conds, params
 
 
@@ -159,23 +164,57 @@ class TraceQuery:
     limit: int = 50
     offset: int = 0
 
-    def where(self) -> tuple[list[str], list[Any]]:
-        """SQL conditions on the ``traces`` view (alias ``t``) and their parameters."""
+    def candidates(self) -> tuple[str | None, list[Any]]:
+        """A subquery of ``(project, trace_id)`` that every match is among, or None.
+
+        Span conditions select few traces; narrowing the trace parts to them before
+        aggregating the summaries keeps filtered pages fast on large stores.
+        ``where(narrowed=True)`` then leaves that condition out.
+        """
+        subqueries = self._span_subqueries()
+        return subqueries[0] if subqueries else (None, [])
+
+    def _span_subqueries(self) -> list[tuple[str, list[Any]]]:
+        out = []
+        if self.filter:
+            from ._compile import compile_filter
+
+            c = compile_filter(self.filter)
+            if c.uses_spans and not c.uses_traces:
+                out.append((f"SELECT s.project, s.trace_id FROM spans s WHERE {c.sql}",
+                            c.params))
+        span_conds, span_params = self.spans.where("s")
+        if span_conds:
+            if self.project is not None:
+                span_conds.insert(0, "s.project = ?")
+                span_params.insert(0, self.project)
+            out.append(("SELECT s.project, s.trace_id FROM spans s WHERE "
+                        + " AND ".join(span_conds), span_params))
+        return out
+
+    def where(self, narrowed: bool = False) -> tuple[list[str], list[Any]]:
+        """SQL conditions on the ``traces`` view (alias ``t``) and their parameters.
+
+        With ``narrowed``, the rows come from ``candidates()`` already and the condition
+        it stands for is left out.
+        """
         conds: list[str] = []
         params: list[Any] = []
+        subqueries = self._span_subqueries()[1 if narrowed else 0:]
+        for sub, sub_params in subqueries:
+            conds.append(f"(t.project, t.trace_id) IN ({sub})")
+            params += sub_params
         if self.filter:
             from ._compile import compile_filter
 
             c = compile_filter(self.filter)
             if not c.uses_spans:
                 conds.append(c.sql)
+                params += c.params
             elif c.uses_traces:
                 conds.append("(t.project, t.trace_id) IN (SELECT s.project, s.trace_id FROM "
                              f"spans s JOIN traces t USING (project, trace_id) WHERE {c.sql})")
-            else:
-                conds.append("(t.project, t.trace_id) IN (SELECT s.project, s.trace_id FROM "
-                             f"spans s WHERE {c.sql})")
-            params += c.params
+                params += c.params
         if self.project is not None:
             conds.append("t.project = ?")
             params.append(self.project)
@@ -197,14 +236,4 @@ class TraceQuery:
         if hi is not None:
             conds.append("t.start_ns <= ?")
             params.append(hi)
-        span_conds, span_params = self.spans.where("s")
-        if span_conds:
-            if self.project is not None:
-                span_conds.insert(0, "s.project = ?")
-                span_params.insert(0, self.project)
-            conds.append(
-                "(t.project, t.trace_id) IN (SELECT s.project, s.trace_id FROM spans s WHERE "
-                + " AND ".join(span_conds) + ")"
-            )
-            params += span_params
         return conds, params

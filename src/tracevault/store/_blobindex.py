@@ -8,6 +8,7 @@ full hash, so a 64-bit collision can never drop a blob.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -22,7 +23,7 @@ class BlobIndex:
 
     def __init__(self, hot_max: int = 200_000) -> None:
         self.hot_max = hot_max
-        self._hot: dict[bytes, None] = {}
+        self._hot: OrderedDict[bytes, None] = OrderedDict()
         self._sorted = np.empty(0, dtype=np.int64)
         self._pending: set[int] = set()
 
@@ -79,10 +80,11 @@ class BlobIndex:
     def _touch(self, h: bytes) -> None:
         hot = self._hot
         if h in hot:
-            del hot[h]
+            hot.move_to_end(h)
+            return
         hot[h] = None
         if len(hot) > self.hot_max:
-            del hot[next(iter(hot))]
+            hot.popitem(last=False)
 
     def clear_hot(self) -> None:
         """Forget the hot set (after a failed commit the key index stays valid)."""

@@ -15,10 +15,9 @@ import duckdb
 from ..._exceptions import SchemaVersionError
 from .._tables import TABLES
 
-__all__ = ["MIGRATIONS", "STORE_VERSION", "migrate"]
+__all__ = ["MIGRATIONS", "STORE_VERSION", "TRACES_SELECT", "VIEWS", "migrate"]
 
-TRACES_VIEW = """
-CREATE OR REPLACE VIEW traces AS
+TRACES_SELECT = """
 SELECT
     project,
     trace_id,
@@ -47,10 +46,13 @@ SELECT
     coalesce(sum(cost_usd), 0.0) AS cost_usd,
     min(seq) AS first_seq,
     max(seq) AS last_seq
-FROM trace_parts
+FROM trace_parts{where}
 GROUP BY project, trace_id
 HAVING sum(span_count) > 0
 """
+"""The ``traces`` view's query; ``where`` may narrow the parts before aggregating."""
+
+TRACES_VIEW = "CREATE OR REPLACE VIEW traces AS" + TRACES_SELECT.format(where="")
 
 SPAN_REFS_VIEW = """
 CREATE OR REPLACE VIEW span_refs AS

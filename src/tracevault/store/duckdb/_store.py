@@ -18,7 +18,7 @@ from ...ingest._draft import SpanDraft
 from ...ingest._raw import RawLog
 from ...query._filters import SpanQuery, TraceQuery
 from .._assemble import Assembler
-from ._migrations import migrate
+from ._migrations import TRACES_SELECT, migrate
 from ._writer import CommitResult, DuckDBWriter
 
 __all__ = ["DuckDBStore"]
@@ -186,23 +186,31 @@ class DuckDBStore:
         self._get_writer().reset()
 
     # -- reading -------------------------------------------------------------------------
-    def list_traces(self, query: TraceQuery) -> list[dict[str, Any]]:
-        """Trace summaries matching ``query``, newest first."""
-        conds, params = query.where()
-        sql = f"SELECT {', '.join(_TRACE_COLUMNS)} FROM traces t"
+    def _traces_from(self, query: TraceQuery) -> tuple[str, list[Any]]:
+        """``FROM`` the trace summaries (narrowed to candidates) ``WHERE`` the query holds."""
+        candidates, cand_params = query.candidates()
+        conds, params = query.where(narrowed=candidates is not None)
+        source, source_params = "traces", []
+        if candidates is not None:
+            where = f"\nWHERE (project, trace_id) IN ({candidates})"
+            source, source_params = f"({TRACES_SELECT.format(where=where)})", cand_params
+        sql = f" FROM {source} t"
         if conds:
             sql += " WHERE " + " AND ".join(conds)
-        sql += " ORDER BY t.start_ns DESC, t.trace_id LIMIT ? OFFSET ?"
+        return sql, source_params + params
+
+    def list_traces(self, query: TraceQuery) -> list[dict[str, Any]]:
+        """Trace summaries matching ``query``, newest first."""
+        source, params = self._traces_from(query)
+        sql = f"SELECT {', '.join(_TRACE_COLUMNS)}{source} " \
+              "ORDER BY t.start_ns DESC, t.trace_id LIMIT ? OFFSET ?"
         cur = self._execute(sql, params + [query.limit, query.offset])
         return [summary_dict(r) for r in _records(cur)]
 
     def count_traces(self, query: TraceQuery) -> int:
         """How many traces match ``query`` (ignoring limit and offset)."""
-        conds, params = query.where()
-        sql = "SELECT count(*) FROM traces t"
-        if conds:
-            sql += " WHERE " + " AND ".join(conds)
-        return int(self._execute(sql, params).fetchone()[0])
+        source, params = self._traces_from(query)
+        return int(self._execute(f"SELECT count(*){source}", params).fetchone()[0])
 
     def trace_summary(self, project: str | None, trace_id: str) -> dict[str, Any]:
         """The summary row of one trace."""
@@ -231,7 +239,8 @@ class DuckDBStore:
             "SELECT span_id, time_ns, name, source, severity, attributes, body, refs "
             "FROM events WHERE project = ? AND trace_id = ? AND seq BETWEEN ? AND ?",
             [project, trace_id, lo, hi]))
-        return summary_dict(summary), Assembler(rows, events, self.load_blobs)
+        return summary_dict(summary), Assembler(
+            rows, events, lambda hashes: self.load_blobs(hashes, seq_range=(lo, hi)))
 
     def get_trace(self, project: str | None, trace_id: str) -> dict[str, Any]:
         """A whole trace: its summary and every span with full content."""
@@ -250,25 +259,41 @@ class DuckDBStore:
             span["attributes"] = asm.original_attributes(span_id)
         return span
 
-    def load_blobs(self, hashes: Iterable[bytes]) -> dict[bytes, str]:
-        """Blob texts by hash (missing hashes are absent from the result)."""
-        found, missing = self._blob_cache.get_many(bytes(h) for h in hashes)
-        if missing:
-            from .._codec import hkey
+    def load_blobs(self, hashes: Iterable[bytes],
+                   seq_range: tuple[int, int] | None = None) -> dict[bytes, str]:
+        """Blob texts by hash (missing hashes are absent from the result).
 
-            keys = sorted({hkey(h) for h in missing})
-            wanted = set(missing)
-            loaded: dict[bytes, str] = {}
-            for h, data in self.cursor().execute(
-                "SELECT hash, data FROM blobs WHERE hkey IN (SELECT unnest(?::BIGINT[]))",
-                [keys],
-            ).fetchall():
-                h = bytes(h)
-                if h in wanted:
-                    loaded[h] = data
+        ``seq_range``, the commits of the trace being read, is searched first: blobs are
+        stored by the commit that first sent them, and a range read skips the rest of
+        the table. Hashes stored earlier (shared with older traces) are looked up after.
+        """
+        found, missing = self._blob_cache.get_many(bytes(h) for h in hashes)
+        ranges = [seq_range, None] if seq_range is not None else [None]
+        for bounds in ranges:
+            if not missing:
+                break
+            loaded = self._read_blobs(missing, bounds)
             self._blob_cache.put_many(loaded)
             found.update(loaded)
+            missing = [h for h in missing if h not in loaded]
         return found
+
+    def _read_blobs(self, hashes: list[bytes],
+                    bounds: tuple[int, int] | None) -> dict[bytes, str]:
+        from .._codec import hkey
+
+        keys = sorted({hkey(h) for h in hashes})
+        wanted = set(hashes)
+        sql = "SELECT hash, data FROM blobs WHERE hkey IN (SELECT unnest(?::BIGINT[]))"
+        params: list[Any] = [keys]
+        if bounds is not None:
+            sql += " AND seq BETWEEN ? AND ?"
+            params += list(bounds)
+        loaded: dict[bytes, str] = {}
+        for h, data in self.cursor().execute(sql, params).fetchall():
+            if bytes(h) in wanted:
+                loaded[bytes(h)] = data
+        return loaded
 
     def spans_table(self, query: SpanQuery) -> pa.Table:
         """Matching span rows as an Arrow table (scalar columns; content as blob hashes)."""
