@@ -29,11 +29,12 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FakeModel"]
+__all__ = ["FakeModel", "make_completion"]
 
 
 def _text(message: dict[str, Any]) -> str:
@@ -45,6 +46,39 @@ def _text(message: dict[str, Any]) -> str:
 
 def _tokens(text: str) -> int:
     return max(1, len(text) // 4)
+
+
+def make_completion(answer: Any, model: str, request: dict[str, Any],
+                    ids: Iterator[int]) -> dict[str, Any]:
+    """A ``chat.completion`` for a scripted answer.
+
+    The answer is text or ``{"content", "tool_calls", "finish_reason", "usage", "id",
+    "model"}``; a tool call may carry its ``id``.
+    """
+    if not isinstance(answer, dict):
+        answer = {"content": None if answer is None else str(answer)}
+    message: dict[str, Any] = {"role": "assistant", "content": answer.get("content")}
+    calls = []
+    for i, call in enumerate(answer.get("tool_calls") or []):
+        args = call.get("arguments", {})
+        calls.append({"id": call.get("id") or f"call_{next(ids)}_{i}", "type": "function",
+                      "function": {"name": call["name"],
+                                   "arguments": args if isinstance(args, str)
+                                   else json.dumps(args)}})
+    if calls:
+        message["tool_calls"] = calls
+    prompt = sum(_tokens(_text(m)) for m in request.get("messages") or [])
+    completion_tokens = _tokens((message["content"] or "") + json.dumps(calls))
+    usage = {"prompt_tokens": prompt, "completion_tokens": completion_tokens,
+             "total_tokens": prompt + completion_tokens, **(answer.get("usage") or {})}
+    return {
+        "id": answer.get("id") or f"chatcmpl-fake-{next(ids)}", "object": "chat.completion",
+        "created": int(time.time()), "model": answer.get("model") or model,
+        "choices": [{"index": 0, "message": message, "logprobs": None,
+                     "finish_reason": answer.get("finish_reason")
+                     or ("tool_calls" if calls else "stop")}],
+        "usage": usage,
+    }
 
 
 class _Script:
@@ -127,7 +161,12 @@ class FakeModel:
                     self._send(400, {"error": {"message": f"invalid JSON: {exc}"}})
                     return
                 model.requests.append(request)
-                completion = model.complete(request)
+                try:
+                    completion = model.complete(request)
+                except Exception as exc:  # noqa: BLE001 - answered as the API does
+                    self._send(400, {"error": {"message": str(exc),
+                                               "type": type(exc).__name__}})
+                    return
                 if request.get("stream"):
                     self._stream(completion)
                 else:
@@ -183,32 +222,8 @@ class FakeModel:
 
     def complete(self, request: dict[str, Any]) -> dict[str, Any]:
         """The chat completion answering ``request``."""
-        answer = self.script.respond(request)
-        if not isinstance(answer, dict):
-            answer = {"content": None if answer is None else str(answer)}
-        message: dict[str, Any] = {"role": "assistant", "content": answer.get("content")}
-        calls = []
-        for i, call in enumerate(answer.get("tool_calls") or []):
-            args = call.get("arguments", {})
-            calls.append({"id": call.get("id") or f"call_{next(self._ids)}_{i}",
-                          "type": "function",
-                          "function": {"name": call["name"],
-                                       "arguments": args if isinstance(args, str)
-                                       else json.dumps(args)}})
-        if calls:
-            message["tool_calls"] = calls
-        prompt = sum(_tokens(_text(m)) for m in request.get("messages") or [])
-        completion_tokens = _tokens((message["content"] or "") + json.dumps(calls))
-        usage = {"prompt_tokens": prompt, "completion_tokens": completion_tokens,
-                 "total_tokens": prompt + completion_tokens, **(answer.get("usage") or {})}
-        return {
-            "id": f"chatcmpl-fake-{next(self._ids)}", "object": "chat.completion",
-            "created": int(time.time()), "model": self.script.model,
-            "choices": [{"index": 0, "message": message, "logprobs": None,
-                         "finish_reason": answer.get("finish_reason")
-                         or ("tool_calls" if calls else "stop")}],
-            "usage": usage,
-        }
+        return make_completion(self.script.respond(request), self.script.model, request,
+                               self._ids)
 
     @staticmethod
     def chunks(completion: dict[str, Any]) -> list[dict[str, Any]]:

@@ -2,7 +2,8 @@
 
 Within a trace, propagated context already connects agents, tasks and processes. Between
 traces, a group follows span links (in both directions) and shared session /
-conversation ids, breadth first, up to ``max_traces`` traces. A group is named by any
+conversation ids, breadth first, up to ``max_traces`` traces. A replay's link to the trace
+it replays does not join them: a replay is another run. A group is named by any
 of its trace ids, or by ``session:<id>`` for every trace of a session.
 """
 
@@ -29,6 +30,11 @@ def _session_traces(con: Any, session: str, scope: str, extra: list[Any]) -> lis
     return [r[0] for r in rows]
 
 
+def _joins(link: dict[str, Any]) -> bool:
+    """Whether a link joins groups (a replay's link to its original does not)."""
+    return (link.get("attributes") or {}).get("tracevault.link.type") != "replay_of"
+
+
 def group_trace_ids(store: Any, project: str | None, group_id: str,
                     max_traces: int = 200) -> list[str]:
     """Every trace connected to ``group_id`` (trace id or ``session:<id>``), it first."""
@@ -53,10 +59,12 @@ def group_trace_ids(store: Any, project: str | None, group_id: str,
         for (links,) in con.execute(
                 f"SELECT links FROM spans WHERE trace_id = ? AND links IS NOT NULL{scope}",
                 [tid, *extra]).fetchall():
-            linked |= {ln["trace_id"] for ln in orjson.loads(links)}
-        linked |= {r[0] for r in con.execute(
-            f"SELECT DISTINCT trace_id FROM spans WHERE links IS NOT NULL AND contains(links, ?)"
-            f"{scope}", [f'"trace_id":"{tid}"', *extra]).fetchall()}
+            linked |= {ln["trace_id"] for ln in orjson.loads(links) if _joins(ln)}
+        for other, links in con.execute(
+                f"SELECT trace_id, links FROM spans WHERE links IS NOT NULL AND "
+                f"contains(links, ?){scope}", [f'"trace_id":"{tid}"', *extra]).fetchall():
+            if any(ln["trace_id"] == tid and _joins(ln) for ln in orjson.loads(links)):
+                linked.add(other)
         sessions = con.execute(f"SELECT session_ids FROM traces WHERE trace_id = ?{scope}",
                                [tid, *extra]).fetchone()
         for session in (sessions[0] if sessions and sessions[0] else []):

@@ -10,6 +10,7 @@ from .analysis import incident_command, memory_command, sql_command
 from .demo import demo_command
 from .fake_model import fake_model_command
 from .import_ import import_command
+from .replay import diff_command, replay_command
 from .schema import schema_group
 from .serve import serve_command
 from .traces import traces_group
@@ -36,3 +37,5 @@ main.add_command(fake_model_command)
 main.add_command(sql_command)
 main.add_command(incident_command)
 main.add_command(memory_command)
+main.add_command(replay_command)
+main.add_command(diff_command)

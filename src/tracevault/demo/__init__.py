@@ -6,6 +6,7 @@ and a budget. Run it with ``tracevault demo``; read ``_team.py`` and ``_agents.p
 example of instrumenting an agent system.
 """
 
-from ._run import DemoRun, run_demo
+from ._run import DemoRun, rerun_team, run_demo
+from ._scripts import script
 
-__all__ = ["DemoRun", "run_demo"]
+__all__ = ["DemoRun", "rerun_team", "run_demo", "script"]

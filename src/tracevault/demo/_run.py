@@ -11,10 +11,10 @@ from openai import OpenAI
 from .. import sdk
 from .._fakemodel import FakeModel
 from ._scripts import script
-from ._team import Team, make_dump
+from ._team import TASK, Team, make_dump
 from ._world import World
 
-__all__ = ["DemoRun", "run_demo"]
+__all__ = ["DemoRun", "rerun_team", "run_demo"]
 
 VARIANTS = ("good", "bad_research", "good")
 
@@ -42,20 +42,38 @@ def run_demo(store: str, workdir: str | Path | None = None,
     runs = []
     try:
         for i, variant in enumerate(variants, 1):
-            run = f"run-{i}"
-            world = World(root / run)
-            dump = root / run / "memory-steps.jsonl"
             with FakeModel(script(variant)) as model:
-                client = OpenAI(base_url=model.base_url, api_key="demo")
-                coder_config = {"store": store, "root": str(world.root), "project": project,
-                                "model_url": model.base_url, "model": model.model,
-                                "session_id": f"demo-{run}", "dump": str(dump), "run": run}
-                team = Team(world, client, model.model, f"demo-{run}", coder_config,
-                            make_dump(dump, run))
-                trace_id, answer, ok = team.run()
-                sdk.flush()
-                runs.append(DemoRun(run, variant, trace_id, answer, ok, dump,
-                                    list(model.requests)))
+                run = _run_team(store, root, f"run-{i}", model.base_url, model.model,
+                                project, TASK)
+                runs.append(DemoRun(run.run, variant, run.trace_id, run.answer, run.ok,
+                                    run.memory_dump, list(model.requests)))
     finally:
         sdk.shutdown()
     return runs
+
+
+def _run_team(store: str, root: Path, run: str, model_url: str, model: str,
+              project: str | None, task: str) -> DemoRun:
+    world = World(root / run)
+    dump = root / run / "memory-steps.jsonl"
+    client = OpenAI(base_url=model_url, api_key="demo")
+    coder_config = {"store": store, "root": str(world.root), "project": project,
+                    "model_url": model_url, "model": model, "session_id": f"demo-{run}",
+                    "dump": str(dump), "run": run}
+    team = Team(world, client, model, f"demo-{run}", coder_config, make_dump(dump, run), task)
+    trace_id, answer, ok = team.run()
+    sdk.flush()
+    return DemoRun(run, "", trace_id, answer, ok, dump, [])
+
+
+def rerun_team(store: str, workdir: str | Path, model_url: str, model: str, *,
+               run: str = "run-1", project: str | None = None, task: str = TASK) -> DemoRun:
+    """Run the team once against any OpenAI-compatible model (a cassette, another model).
+
+    ``run`` names the run (and its session, ``demo-<run>``) as in ``run_demo``.
+    """
+    sdk.configure(store=store, shared_store=True, service_name="demo-team", project=project)
+    try:
+        return _run_team(store, Path(workdir), run, model_url, model, project, task)
+    finally:
+        sdk.shutdown()

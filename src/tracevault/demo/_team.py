@@ -46,8 +46,9 @@ class Team:
     """The agents of one run and the wiring between them."""
 
     def __init__(self, world: World, client: Any, model: str, session_id: str,
-                 coder_config: dict[str, Any], dump: Any) -> None:
+                 coder_config: dict[str, Any], dump: Any, task: str = TASK) -> None:
         self.world = world
+        self.task = task
         self.coder_config = coder_config
         self.planner = Agent("planner", PLANNER_PROMPT, {
             "delegate": Tool(self.delegate, "Ask another agent (researcher or coder).",
@@ -94,9 +95,9 @@ class Team:
     def run(self) -> tuple[str, str, bool]:
         """The planner's run: returns (trace id, final answer, success)."""
         p = self.planner
-        with p.rec.run(input=TASK) as root:
-            p.remember("task/goal", TASK)
-            answer = p.loop(TASK)
+        with p.rec.run(input=self.task) as root:
+            p.remember("task/goal", self.task)
+            answer = p.loop(self.task)
             p.remember("task/status", answer)
             root.set_attribute("tracevault.output", answer)
             ok = answer.startswith("Done")

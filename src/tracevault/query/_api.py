@@ -8,7 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from .._exceptions import NotFound
+from .._exceptions import ConfigError, NotFound
 from ..analysis import (
     DEFAULT_FLAGS,
     Incident,
@@ -163,6 +163,50 @@ class Vault:
     def sql(self, statement: str, limit: int | None = None) -> pa.Table:
         """Run one read-only ``SELECT`` over the documented views (docs/query.md)."""
         return self.store.sql(statement, limit=limit)
+
+    def replay(self, trace_id: str, model: Any, *, mode: str = "step",
+               model_name: str | None = None, compare: Any = "normalized",
+               match: Any = "normalized", agent: str | None = None,
+               tools: dict[str, Any] | None = None, record: bool = True,
+               project: str | None = None, max_steps: int = 50) -> Any:
+        """Replay a trace against ``model`` (base URL, model name, callable, ``ReplayModel``).
+
+        ``mode="step"`` sends each recorded model call's context to the model and
+        compares decisions (``compare``: ``normalized``, ``exact``, ``tools`` or a
+        callable); ``mode="trajectory"`` re-runs ``agent``'s loop, answering tool calls
+        from the recording (``match``: ``normalized``, ``exact`` or a callable) or from
+        ``tools`` (live functions for calls never recorded). With ``record``, the replay
+        is stored as a new trace linked to the original (docs/replay.md).
+        """
+        from ..replay import ReplayLog, replay_steps, replay_trajectory, resolve_model
+
+        if mode not in ("step", "trajectory"):
+            raise ConfigError(f"unknown replay mode {mode!r} (step or trajectory)")
+        trace = self.trace(trace_id, project=project)
+        replay_model = resolve_model(model, model_name)
+        log = ReplayLog(self.store if record else None, trace.summary.project)
+        try:
+            if mode == "step":
+                return replay_steps(trace.spans, replay_model, log, trace.trace_id, compare)
+            return replay_trajectory(trace.spans, replay_model, log, trace.trace_id,
+                                     agent=agent, match=match, compare=compare, tools=tools,
+                                     max_steps=max_steps)
+        finally:
+            log.close()
+
+    def diff(self, a: str, b: str, project: str | None = None,
+             compare: Any = "normalized") -> Any:
+        """What differs between traces ``a`` and ``b`` (a ``TraceDiff``)."""
+        from ..replay import diff_spans
+
+        ta, tb = self.trace(a, project=project), self.trace(b, project=project)
+        return diff_spans(ta.trace_id, ta.spans, tb.trace_id, tb.spans, compare)
+
+    def cassette(self, trace_id: str, project: str | None = None, **options: Any) -> Any:
+        """A ``Cassette`` serving this trace's model responses and tool results."""
+        from ..replay import Cassette
+
+        return Cassette.from_spans(self.trace(trace_id, project=project).spans, **options)
 
     def span(self, trace_id: str, span_id: str, project: str | None = None,
              original: bool = False) -> Span:

@@ -36,8 +36,17 @@ class StoreSpanExporter(SpanExporter):
         self.api_key = api_key
         self.busy_timeout = busy_timeout
         self._store: Any = None
+        self._owned = True
         self._remote: SpanExporter | None = None
         self._lock = threading.Lock()  # span processors may export from several threads
+
+    @classmethod
+    def for_store(cls, store: Any) -> StoreSpanExporter:
+        """Export into an open ``DuckDBStore`` (left open on shutdown)."""
+        exporter = cls(str(store.path))
+        exporter._store = store
+        exporter._owned = False
+        return exporter
 
     def _open(self) -> Any:
         from ..store import DuckDBStore
@@ -94,9 +103,9 @@ class StoreSpanExporter(SpanExporter):
             self._close()
 
     def _close(self) -> None:
-        if self._store is not None:
+        if self._store is not None and self._owned:
             self._store.close()
-            self._store = None
+        self._store = None
         if self._remote is not None:
             self._remote.shutdown()
 

@@ -13,7 +13,9 @@ tool receives, the messages a model sees), redact what is *recorded* (``redact``
 stop it (``block(reason)``): a blocked action does not run, is recorded as blocked, and
 raises ``ActionBlocked``. ``after_*`` hooks see the result (``call.result`` /
 ``call.error``) and run in reverse order. The same hook object can therefore enforce a
-policy and shape the trace record.
+policy and shape the trace record. A ``before_tool`` / ``before_memory`` hook may also
+``serve(result)`` (or ``serve(error=exc)``) the action instead of running it: that is how
+a recorded trace replays tool results into a harness (``tracevault.replay.Cassette``).
 """
 
 from __future__ import annotations
@@ -51,10 +53,17 @@ class _Action:
     blocked: str | None = field(default=None, init=False)
     result: Any = field(default=None, init=False)
     error: BaseException | None = field(default=None, init=False)
+    served: bool = field(default=False, init=False)
 
     def block(self, reason: str) -> None:
         """Stop the action; it is recorded as blocked and raises ``ActionBlocked``."""
         self.blocked = reason
+
+    def serve(self, result: Any = None, error: BaseException | None = None) -> None:
+        """Answer a tool call or memory operation without running it (replays)."""
+        self.served = True
+        self.result = result
+        self.error = error
 
 
 @dataclass

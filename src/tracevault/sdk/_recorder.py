@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import threading
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from ..ingest.conventions._messages import any_message, tool_definition
 from ._config import get_tracer
@@ -29,7 +31,6 @@ from ._propagation import continue_trace, inject
 
 __all__ = ["Recorder"]
 
-_message_ids = itertools.count(1)
 
 
 def _json(value: Any) -> Any:
@@ -60,21 +61,47 @@ def output_messages(response: Any) -> tuple[list[dict[str, Any]], list[str], dic
     return messages, reasons, data
 
 
+_cassettes: dict[tuple[str, int], Any] = {}
+_cassettes_lock = threading.Lock()
+
+
+def environment_hooks(agent: str) -> list[Any]:
+    """Hooks the environment asks for: a cassette named by ``TRACEVAULT_CASSETTE``."""
+    path = os.environ.get("TRACEVAULT_CASSETTE")
+    if not path:
+        return []
+    key = (path, os.stat(path).st_mtime_ns)
+    with _cassettes_lock:
+        cassette = _cassettes.get(key)
+        if cassette is None:
+            from ..replay import Cassette
+
+            cassette = _cassettes[key] = Cassette.load(path)
+    return [cassette.hook(agent)]
+
+
 class Recorder:
     """Record one agent's work: runs, steps, model calls, tools, memory, messages."""
 
     def __init__(self, agent: str, *, agent_id: str | None = None,
                  version: str | None = None, hooks: list[Any] | tuple[Any, ...] = (),
                  session_id: str | None = None,
-                 cost: Callable[[str, dict[str, Any]], float | None] | None = None) -> None:
-        """``cost(model, usage)`` prices a model call in USD (recorded when given)."""
+                 cost: Callable[[str, dict[str, Any]], float | None] | None = None,
+                 tracer: Tracer | None = None) -> None:
+        """``cost(model, usage)`` prices a model call in USD (recorded when given).
+
+        Spans go to ``tracer`` when given, else to the configured provider. When
+        ``TRACEVAULT_CASSETTE`` names a cassette file, its hook serves recorded tool
+        results after ``hooks`` (see ``tracevault.replay``).
+        """
         self.agent = agent
         self.cost = cost
         self.agent_id = agent_id
         self.version = version
-        self.hooks = list(hooks)
+        self.hooks = [*hooks, *environment_hooks(agent)]
         self.session_id = session_id
-        self.tracer = get_tracer("tracevault.sdk")
+        self.tracer = tracer or get_tracer("tracevault.sdk")
+        self._message_ids = itertools.count(1)  # message ids: agent-1, agent-2, ...
 
     # -- plumbing ------------------------------------------------------------------------
     def _common(self) -> dict[str, Any]:
@@ -312,7 +339,10 @@ class Recorder:
                 span.set_status(Status(StatusCode.ERROR, f"blocked: {call.blocked}"))
                 raise ActionBlocked("tool", call.name, call.blocked)
             try:
-                call.result = fn(**call.arguments)
+                if call.served and call.error is not None:
+                    raise call.error
+                if not call.served:
+                    call.result = fn(**call.arguments)
             except BaseException as exc:
                 call.error = exc
                 self._fail(span, exc)
@@ -348,7 +378,10 @@ class Recorder:
                 span.set_status(Status(StatusCode.ERROR, f"blocked: {op.blocked}"))
                 raise ActionBlocked("memory", op.operation, op.blocked)
             try:
-                op.result = fn()
+                if op.served and op.error is not None:
+                    raise op.error
+                if not op.served:
+                    op.result = fn()
             except BaseException as exc:
                 op.error = exc
                 self._fail(span, exc)
@@ -368,7 +401,7 @@ class Recorder:
         ``receive_message(envelope)`` to continue the causal chain.
         """
         msg = AgentMessage(sender=self.agent, receiver=to, content=content, channel=channel,
-                           message_id=f"{self.agent}-{next(_message_ids)}")
+                           message_id=f"{self.agent}-{next(self._message_ids)}")
         self._before("message", msg)
         attrs = {**self._common(), "tracevault.span.kind": "message",
                  "tracevault.message.direction": "send", "tracevault.message.sender": self.agent,

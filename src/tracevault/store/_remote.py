@@ -76,6 +76,7 @@ class RemoteStore:
     def __init__(self, url: str, api_key: str | None = None, timeout: float = 60.0) -> None:
         self.url = url.rstrip("/")
         key = api_key or os.environ.get("TRACEVAULT_API_KEY")
+        self.api_key = key
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._client = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
 

@@ -55,4 +55,17 @@ TRACEVAULT_ATTRIBUTES: tuple[tuple[str, str, str, str], ...] = (
      "True when a policy hook blocked a tool call before it ran."),
     ("tracevault.guardrail.name", "string", "span", "Guardrail name."),
     ("tracevault.guardrail.decision", "string", "span", "allow, block, redact..."),
+    ("tracevault.replay.of_trace", "string", "span",
+     "On a replay's root span: the trace it replays."),
+    ("tracevault.replay.mode", "string", "span", "On a replay's root span: step or trajectory."),
+    ("tracevault.replay.model", "string", "span", "On a replay's root span: the model used."),
+    ("tracevault.replay.step", "int", "span",
+     "On a step replay's step span: the index of the replayed model call."),
+    ("tracevault.replay.original_span_id", "string", "span",
+     "On a step replay's step span: the model call it replays."),
+    ("tracevault.replay.same", "boolean", "span",
+     "On a step replay's step span: whether the decision was the same."),
+    ("tracevault.link.type", "string", "link",
+     "replay_of on the link from a replay to the trace it replays (such links do not join "
+     "trace groups)."),
 )
