@@ -135,6 +135,12 @@ SETTINGS: tuple[Setting, ...] = (
             "ingest answers 429 / RESOURCE_EXHAUSTED; bounds memory under overload.", _size),
     Setting("content_cache_mb", 64, "Memory for the per-trace caches that let ingest store "
             "only the new part of growing message histories.", _int),
+    Setting("redact", "", "Redaction detectors applied at ingest, comma separated: email, "
+            "phone, card, api_key, iban, or all (docs/compliance.md)."),
+    Setting("redact_rules", "", "JSON file of custom redaction rules: "
+            '[{"name", "pattern" | "attribute"}].'),
+    Setting("redact_key", "", "Secret for keyed hashing of redacted values (equal values "
+            "get equal tokens); empty: plain [REDACTED:rule]."),
     Setting("node_id", "local", "Name of this node in the integrity ledger."),
     Setting("log_level", "info", "Server log level (debug, info, warning, error)."),
 )
@@ -162,6 +168,9 @@ class Settings:
     queue_max_bytes: int = 256 << 20
     ingest_workers: int | str = "auto"
     content_cache_mb: int = 64
+    redact: str = ""
+    redact_rules: str = ""
+    redact_key: str = ""
     node_id: str = "local"
     log_level: str = "info"
 

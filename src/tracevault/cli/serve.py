@@ -20,15 +20,20 @@ __all__ = ["serve_command"]
               help="DuckDB store file (default ~/.tracevault/tracevault.duckdb).")
 @click.option("--api-keys", default=None, metavar="KEY=PROJECT,...",
               help="Require API keys; each key reads and writes only its project.")
+@click.option("--redact", default=None, metavar="DETECTORS",
+              help="Redact at ingest: email,phone,card,api_key,iban or all.")
+@click.option("--redact-rules", default=None, metavar="FILE",
+              help="JSON file of custom redaction rules.")
 def serve_command(host: str | None, port: int | None, grpc_port: int | None,
-                  store: str | None, api_keys: str | None) -> None:
+                  store: str | None, api_keys: str | None, redact: str | None,
+                  redact_rules: str | None) -> None:
     """Serve OTLP/HTTP, OTLP/gRPC and the REST API on the embedded store."""
     import uvicorn
 
     from ..server import create_app
 
     settings = Settings.load(host=host, port=port, grpc_port=grpc_port, store=store,
-                             api_keys=api_keys)
+                             api_keys=api_keys, redact=redact, redact_rules=redact_rules)
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     display = "localhost" if settings.host in ("127.0.0.1", "::1") else settings.host
@@ -41,6 +46,9 @@ def serve_command(host: str | None, port: int | None, grpc_port: int | None,
     click.echo(f"  OTLP/HTTP + REST: {url}  (OpenAPI: {url}/docs)")
     if settings.grpc_port:
         click.echo(f"  OTLP/gRPC:        {settings.host}:{settings.grpc_port}")
+    if settings.redact or settings.redact_rules:
+        click.echo(f"  redacting at ingest: {settings.redact or ''} "
+                   f"{settings.redact_rules or ''}".rstrip())
     if not settings.api_keys and settings.host not in ("127.0.0.1", "localhost", "::1"):
         click.echo("  warning: no API keys configured; only localhost clients are accepted",
                    err=True)

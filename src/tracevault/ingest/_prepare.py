@@ -6,6 +6,7 @@ from typing import Any
 
 from ._draft import SpanDraft
 from ._raw import RawLog, RawSpan, Rejection
+from ._redact import active_redactor
 from .conventions import normalize_span
 
 __all__ = ["PROJECT_ATTRIBUTE", "prepare_logs", "prepare_spans"]
@@ -39,11 +40,14 @@ def prepare_spans(spans: list[RawSpan], *, default_project: str = "default",
     drafts: list[SpanDraft] = []
     rejected: list[Rejection] = []
     check = body_bytes is None or body_bytes > max_value_bytes
+    redactor = active_redactor()
     for raw in spans:
         problem = _too_large(raw.attributes, max_value_bytes) if check else None
         if problem:
             rejected.append(Rejection(raw.trace_id, raw.span_id, problem))
             continue
+        if redactor is not None:
+            redactor.span(raw)
         project = _project(raw.resource, default_project, raw.project or forced_project)
         drafts.append(normalize_span(raw, project))
     return drafts, rejected
@@ -51,6 +55,10 @@ def prepare_spans(spans: list[RawSpan], *, default_project: str = "default",
 
 def prepare_logs(logs: list[RawLog], *, default_project: str = "default",
                  forced_project: str | None = None) -> list[tuple[str, RawLog]]:
-    """Attach a project to each log record."""
+    """Attach a project to each log record (redacted first, when redaction is on)."""
+    redactor = active_redactor()
+    if redactor is not None:
+        for log in logs:
+            redactor.log(log)
     return [(_project(log.resource, default_project, log.project or forced_project), log)
             for log in logs]

@@ -31,6 +31,20 @@ __all__ = ["create_app"]
 log = logging.getLogger("tracevault.server")
 
 
+def _configure_redaction(settings: Settings) -> None:
+    """Redact at ingest as configured, here and in the ingest workers (by environment)."""
+    from ..ingest._redact import Redactor, load_rules, set_redactor
+
+    for name in ("redact", "redact_rules", "redact_key"):
+        value = getattr(settings, name)
+        if value:
+            os.environ[f"TRACEVAULT_{name.upper()}"] = value
+        else:
+            os.environ.pop(f"TRACEVAULT_{name.upper()}", None)
+    rules = load_rules(settings.redact_rules) if settings.redact_rules else None
+    set_redactor(Redactor.build(settings.redact, rules, settings.redact_key or None))
+
+
 def create_app(settings: Settings | None = None, store: Any = None,
                announce_url: str | None = None) -> FastAPI:
     """Build the app. Without ``store`` it opens ``settings.store_path`` at startup."""
@@ -44,6 +58,7 @@ def create_app(settings: Settings | None = None, store: Any = None,
         # Threads hand the GIL over more often: the writer's many short DuckDB calls
         # otherwise wait up to 5 ms each to get it back (measured: +15% ingest).
         sys.setswitchinterval(0.0005)
+        _configure_redaction(settings)
         owned = store is None
         st_store = store if store is not None else DuckDBStore(
             settings.store_path, memory_limit=settings.memory_limit,

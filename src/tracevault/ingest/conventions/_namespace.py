@@ -55,6 +55,8 @@ TRACEVAULT_ATTRIBUTES: tuple[tuple[str, str, str, str], ...] = (
      "True when a policy hook blocked a tool call before it ran."),
     ("tracevault.guardrail.name", "string", "span", "Guardrail name."),
     ("tracevault.guardrail.decision", "string", "span", "allow, block, redact..."),
+    ("tracevault.redactions", "string (JSON)", "span, log",
+     "Set by ingest when redaction replaced values: [{rule, path, count}], never the values."),
     ("tracevault.replay.of_trace", "string", "span",
      "On a replay's root span: the trace it replays."),
     ("tracevault.replay.mode", "string", "span", "On a replay's root span: step or trajectory."),
