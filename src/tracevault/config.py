@@ -45,6 +45,21 @@ def _size(text: str) -> int:
     raise ConfigError(f"not a size: {text!r} (use e.g. 64MB)")
 
 
+def _seconds(text: str) -> float:
+    """Parse ``"90s"``, ``"15m"``, ``"6h"``, ``"1d"`` or plain seconds; 0 means off."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
+    t = text.strip().lower()
+    mult = units.get(t[-1:], None) if t else None
+    number = t[:-1] if mult else t
+    try:
+        value = float(number or "0") * (mult or 1)
+    except ValueError:
+        raise ConfigError(f"not a duration: {text!r} (use e.g. 6h, 15m, 90s)") from None
+    if value < 0:
+        raise ConfigError(f"a duration cannot be negative: {text!r}")
+    return value
+
+
 def _int(text: str) -> int:
     try:
         return int(text)
@@ -141,6 +156,8 @@ SETTINGS: tuple[Setting, ...] = (
             '[{"name", "pattern" | "attribute"}].'),
     Setting("redact_key", "", "Secret for keyed hashing of redacted values (equal values "
             "get equal tokens); empty: plain [REDACTED:rule]."),
+    Setting("retention_every", 0.0, "Apply the store's retention policies this often "
+            "(e.g. 6h, 15m; 0: only when asked, docs/compliance.md).", _seconds),
     Setting("node_id", "local", "Name of this node in the integrity ledger."),
     Setting("log_level", "info", "Server log level (debug, info, warning, error)."),
 )
@@ -171,6 +188,7 @@ class Settings:
     redact: str = ""
     redact_rules: str = ""
     redact_key: str = ""
+    retention_every: float = 0.0
     node_id: str = "local"
     log_level: str = "info"
 

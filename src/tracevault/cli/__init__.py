@@ -11,6 +11,8 @@ from .demo import demo_command
 from .fake_model import fake_model_command
 from .import_ import import_command
 from .replay import diff_command, replay_command
+from .report import report_command
+from .retention import audit_command, retention_group
 from .schema import schema_group
 from .serve import serve_command
 from .traces import traces_group
@@ -39,3 +41,6 @@ main.add_command(incident_command)
 main.add_command(memory_command)
 main.add_command(replay_command)
 main.add_command(diff_command)
+main.add_command(report_command)
+main.add_command(retention_group)
+main.add_command(audit_command)

@@ -43,8 +43,19 @@ def verify_command(head_file: Path | None, public_key: str | None, store: str | 
             click.echo(f"FAILED: {len(report.problems)} problem(s); first: {first}")
             for problem in report.problems[:50]:
                 click.echo(f"  {problem}")
+        for p in report.purges:
+            click.echo(f"  purge in commit {p['seq']} by policy {p['policy']!r}: removed "
+                       f"{p['traces']} trace(s) ({p['spans']} spans, {p['events']} events, "
+                       f"{p['blobs']} blobs) that ended before {_iso(p['cutoff_ns'])}; "
+                       "their row digests stay in the ledger")
     if not report.ok:
         sys.exit(1)
+
+
+def _iso(ns: int) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(ns / 1e9, tz=timezone.utc).isoformat(timespec="seconds")
 
 
 @click.group("ledger")

@@ -22,7 +22,8 @@ def verify(store: Any, head: dict[str, Any] | None = None,
     if isinstance(report, dict):  # from a remote store
         problems = [Problem(p["kind"], p["table"], p["seq"], p["detail"], p["record"])
                     for p in report["problems"]]
-        report = VerifyReport(report["commits"], report["rows"], problems, report["head"])
+        report = VerifyReport(report["commits"], report["rows"], problems, report["head"],
+                              report.get("purges", []))
     if head is not None:
         try:
             check_head_signature(head, public_key)

@@ -13,15 +13,17 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from .._exceptions import Overloaded, StoreError
 from ._draft import SpanDraft
 from ._raw import RawLog
+
+T = TypeVar("T")
 
 __all__ = ["IngestPipeline", "Writable"]
 
@@ -81,6 +83,7 @@ class IngestPipeline:
         self._queued = 0
         self._count_lock = threading.Lock()
         self._state_lock = threading.Lock()
+        self._commit_lock = threading.Lock()  # held while a batch commits; before _state_lock
         self._start_lock = threading.Lock()
         self._epoch = 0
         self._threads: list[threading.Thread] = []
@@ -206,7 +209,8 @@ class IngestPipeline:
         while True:
             items, stop = self._take()
             if items:
-                self._write_isolated(items)
+                with self._commit_lock:
+                    self._write_isolated(items)
             if stop:
                 return
 
@@ -234,20 +238,38 @@ class IngestPipeline:
             entry = self._prepared.get()
             if entry is None:
                 return
-            epoch, items, prepared = entry
-            if isinstance(prepared, Exception) or epoch != self._epoch:
-                with self._state_lock:
-                    self._reset()
-                    self._write_isolated(items)
-                continue
+            with self._commit_lock:
+                self._commit_prepared(*entry)
+
+    def _commit_prepared(self, epoch: int, items: list[_Item], prepared: Any) -> None:
+        if isinstance(prepared, Exception) or epoch != self._epoch:
+            with self._state_lock:
+                self._reset()
+                self._write_isolated(items)
+            return
+        try:
+            result = self.store.commit(prepared)  # type: ignore[attr-defined]
+        except Exception:
+            with self._state_lock:
+                self._reset()
+                self._write_isolated(items)
+            return
+        self._resolve(items, result)
+
+    def exclusive(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` (a purge) while no batch is between prepare and commit.
+
+        Batches prepared before it, and the workers' caches, are made again afterwards:
+        they may rest on rows ``fn`` removed.
+        """
+        with self._commit_lock, self._state_lock:
             try:
-                result = self.store.commit(prepared)  # type: ignore[attr-defined]
-            except Exception:
-                with self._state_lock:
+                return fn()
+            finally:
+                if self.workers is not None:
+                    self._reset_all()
+                elif self._two_stage:
                     self._reset()
-                    self._write_isolated(items)
-                continue
-            self._resolve(items, result)
 
     def _reset(self) -> None:
         self._epoch += 1
@@ -258,7 +280,8 @@ class IngestPipeline:
         while True:
             items, stop = self._take()
             if items:
-                self._commit_batches(items)
+                with self._commit_lock:
+                    self._commit_batches(items)
             if stop:
                 return
 

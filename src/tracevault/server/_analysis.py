@@ -14,7 +14,7 @@ from .._exceptions import AuthError
 from ..analysis import DEFAULT_FLAGS, render_incident
 from ..query._api import Vault
 from ._api import _json, _scope
-from ._state import state
+from ._state import audit, state
 
 __all__ = ["router"]
 
@@ -47,6 +47,7 @@ async def run_sql(request: Request, body: SqlRequest,
         raise AuthError("SQL needs a server without API keys (it cannot be confined "
                         "to one project); use the filter language instead")
     table: pa.Table = await run_in_threadpool(st.store.sql, body.sql, body.limit)
+    await run_in_threadpool(audit, request, "read.sql", body.sql[:500])
     if format == "arrow":
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, table.schema) as writer:
@@ -71,6 +72,7 @@ async def get_group(request: Request, group_id: str, project: str | None = None,
                                       max_traces)
         return _json({"trace_ids": ids})
     group = await run_in_threadpool(_vault(request).group, group_id, scope, max_traces)
+    await run_in_threadpool(audit, request, "read.group", group_id, scope)
     return _json(group.to_dict())
 
 
@@ -88,6 +90,7 @@ async def get_incident(
     incident = await run_in_threadpool(
         lambda: _vault(request).incident(group_id, scope, full=full,
                                          flags=flag or DEFAULT_FLAGS, joined=joined))
+    await run_in_threadpool(audit, request, "read.incident", group_id, scope)
     return Response(render_incident(incident, format), media_type=_MEDIA[format])
 
 
@@ -100,4 +103,5 @@ async def get_memory(request: Request, group_id: str, project: str | None = None
     scope = _scope(request, project)
     result: Any = await run_in_threadpool(
         lambda: _vault(request).memory(group_id, at, project=scope, store=store))
+    await run_in_threadpool(audit, request, "read.memory", group_id, scope)
     return _json(result.to_dict())

@@ -19,7 +19,7 @@ from ..query._filters import SpanQuery, TraceQuery
 from ..schema import Span, TraceSummary
 from ._ingest import rejection_message
 from ._otlp import read_body
-from ._state import ServerState, state
+from ._state import ServerState, audit, state
 
 __all__ = ["router"]
 
@@ -121,8 +121,10 @@ def list_traces(request: Request, f: Annotated[Filters, Depends()]) -> Response:
 @router.get("/traces/{trace_id}", response_model=TraceOut,
             summary="A whole trace with every span's full content")
 def get_trace(request: Request, trace_id: str, project: str | None = None) -> Response:
-    """The trace summary and all spans, in start order."""
-    return _json(state(request).store.get_trace(_scope(request, project), trace_id.lower()))
+    """The trace summary and all spans, in start order. Logged in the access log."""
+    trace = state(request).store.get_trace(_scope(request, project), trace_id.lower())
+    audit(request, "read.trace", trace_id.lower(), trace["summary"]["project"])
+    return _json(trace)
 
 
 @router.get("/traces/{trace_id}/spans/{span_id}", response_model=Span,
@@ -131,8 +133,10 @@ def get_span(request: Request, trace_id: str, span_id: str, project: str | None 
              original: Annotated[bool, Query(description="Rebuild the exact original "
                                                         "attributes")] = False) -> Response:
     """One span; with ``original=true`` its attributes are exactly as the producer sent."""
-    return _json(state(request).store.get_span(_scope(request, project), trace_id.lower(),
-                                               span_id.lower(), original=original))
+    span = state(request).store.get_span(_scope(request, project), trace_id.lower(),
+                                         span_id.lower(), original=original)
+    audit(request, "read.span", f"{trace_id.lower()}/{span_id.lower()}", span.get("project"))
+    return _json(span)
 
 
 @router.get("/spans", summary="Span rows matching filters (JSON or Arrow IPC)")
@@ -171,6 +175,7 @@ def get_blob(request: Request, blob_hash: str) -> Response:
     found = state(request).store.load_blobs([h])
     if h not in found:
         raise NotFound(f"blob {blob_hash} not found")
+    audit(request, "read.blob", blob_hash.lower())
     return _json({"hash": blob_hash, "data": found[h]})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import os
@@ -21,6 +22,7 @@ from ..store import DuckDBStore, announce_path
 from ._analysis import router as analysis_router
 from ._api import router as api_router
 from ._auth import Auth
+from ._compliance import router as compliance_router
 from ._errors import install_error_handlers
 from ._grpc import start_grpc_server
 from ._otlp import router as otlp_router
@@ -43,6 +45,25 @@ def _configure_redaction(settings: Settings) -> None:
             os.environ.pop(f"TRACEVAULT_{name.upper()}", None)
     rules = load_rules(settings.redact_rules) if settings.redact_rules else None
     set_redactor(Redactor.build(settings.redact, rules, settings.redact_key or None))
+
+
+async def _retention_loop(st: ServerState, every: float) -> None:
+    """Apply the retention policies every ``every`` seconds, between commits."""
+    from starlette.concurrency import run_in_threadpool
+
+    while True:
+        await asyncio.sleep(every)
+        try:
+            done = await run_in_threadpool(st.pipeline.exclusive, st.store.apply_retention)
+            purged = [d["purge"] for d in done if "purge" in d]
+            if purged:
+                await run_in_threadpool(st.store.log_access, "scheduler", "retention.apply",
+                                        "all policies", None, "server")
+            for p in purged:
+                log.info("retention: policy %s purged %d trace(s) in commit %d",
+                         p["policy"], p["traces"], p["seq"])
+        except Exception as exc:  # keep serving; try again next time
+            log.warning("retention failed: %s", exc)
 
 
 def create_app(settings: Settings | None = None, store: Any = None,
@@ -75,16 +96,21 @@ def create_app(settings: Settings | None = None, store: Any = None,
         app.state.tv = st
         grpc_server = None
         announced = None
+        retention: asyncio.Task[None] | None = None
         try:
             if settings.grpc_port:
                 grpc_server = await start_grpc_server(st, settings.host, settings.grpc_port)
                 log.info("OTLP/gRPC listening on %s:%s", settings.host,
                          grpc_server.bound_port)
+            if settings.retention_every and hasattr(st_store, "apply_retention"):
+                retention = asyncio.create_task(_retention_loop(st, settings.retention_every))
             if announce_url and owned:
                 announced = announce_path(settings.store_path)
                 announced.write_bytes(orjson.dumps({"url": announce_url, "pid": os.getpid()}))
             yield
         finally:
+            if retention is not None:
+                retention.cancel()
             if grpc_server is not None:
                 await grpc_server.stop(grace=2)
             pipeline.stop()
@@ -105,4 +131,5 @@ def create_app(settings: Settings | None = None, store: Any = None,
     app.include_router(otlp_router)
     app.include_router(api_router)
     app.include_router(analysis_router)
+    app.include_router(compliance_router)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
 
@@ -9,7 +10,10 @@ from fastapi import Request
 
 from .._exceptions import AuthError
 
-__all__ = ["Auth", "key_from_headers"]
+__all__ = ["ADMIN", "Auth", "key_from_headers"]
+
+ADMIN = "*"
+"""The project of an admin API key."""
 
 
 def key_from_headers(headers: dict[str, str] | object) -> str | None:
@@ -44,7 +48,11 @@ class Auth:
         return bool(self.keys)
 
     def project_for_key(self, key: str | None, client_host: str | None) -> str | None:
-        """The project a key grants; None means "every project" (no keys configured)."""
+        """The project a key grants; None means "every project".
+
+        Every project: no keys configured (localhost only), or an admin key (project
+        ``*``), which may also verify, run SQL, manage retention and read the access log.
+        """
         if not self.keys:
             if not _loopback(client_host):
                 raise AuthError("this server has no API keys configured and accepts "
@@ -54,8 +62,21 @@ class Auth:
             raise AuthError("missing API key: send 'Authorization: Bearer KEY'")
         for known, project in self.keys.items():
             if hmac.compare_digest(known.encode(), key.encode()):
-                return project
+                return None if project == ADMIN else project
         raise AuthError("unknown API key")
+
+    def principal(self, request: Request) -> str:
+        """Who a request comes from, for the access log.
+
+        The key's project and a short fingerprint of the key (never the key), or the
+        client address on a server without keys.
+        """
+        key = key_from_headers(request.headers)
+        if self.keys and key:
+            project = self.keys.get(key, "?")
+            name = "admin" if project == ADMIN else project
+            return f"key {name} #{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+        return f"local {request.client.host if request.client else 'in-process'}"
 
     def project(self, request: Request) -> str | None:
         """The project scope of an HTTP request."""

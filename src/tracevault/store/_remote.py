@@ -80,12 +80,15 @@ class RemoteStore:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._client = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
 
-    def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
-            r = self._client.get(path, params=params)
+            r = self._client.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
             raise StoreError(f"cannot reach tracevault server at {self.url}: {exc}") from None
         return self._check(r)
+
+    def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return self._request("GET", path, params=params)
 
     def _check(self, r: httpx.Response) -> Any:
         if r.status_code < 400:
@@ -109,13 +112,9 @@ class RemoteStore:
 
     def import_bytes(self, data: bytes, project: str | None = None) -> dict[str, Any]:
         """Send a trace file's bytes to the server's import endpoint."""
-        try:
-            r = self._client.post("/api/import", content=data,
-                                  params={"project": project} if project else None,
-                                  headers={"Content-Type": "application/octet-stream"})
-        except httpx.HTTPError as exc:
-            raise StoreError(f"cannot reach tracevault server at {self.url}: {exc}") from None
-        return self._check(r)
+        return self._request("POST", "/api/import", content=data,
+                             params={"project": project} if project else None,
+                             headers={"Content-Type": "application/octet-stream"})
 
     def list_traces(self, query: TraceQuery) -> list[dict[str, Any]]:
         """Trace summaries matching ``query``."""
@@ -157,12 +156,9 @@ class RemoteStore:
 
     def sql(self, statement: str, limit: int | None = None) -> pa.Table:
         """Run a read-only SELECT on the server (refused there when it has API keys)."""
-        try:
-            r = self._client.post("/api/sql", params={"format": "arrow"},
-                                  json={"sql": statement, "limit": limit})
-        except httpx.HTTPError as exc:
-            raise StoreError(f"cannot reach tracevault server at {self.url}: {exc}") from None
-        return pa.ipc.open_stream(self._check(r)).read_all()
+        data = self._request("POST", "/api/sql", params={"format": "arrow"},
+                             json={"sql": statement, "limit": limit})
+        return pa.ipc.open_stream(data).read_all()
 
     def trace_group(self, project: str | None, group_id: str,
                     max_traces: int = 200) -> list[str]:
@@ -191,6 +187,56 @@ class RemoteStore:
     def stats(self) -> dict[str, Any]:
         """Row counts reported by the server."""
         return self._get("/api/stats")
+
+    # -- retention and the access log (admin) ---------------------------------------------
+    def retention_state(self) -> dict[str, Any]:
+        """Policies, holds and purges."""
+        return self._get("/api/retention")
+
+    def set_retention_policy(self, name: str, **spec: Any) -> dict[str, Any]:
+        """Create or replace a retention policy on the server."""
+        return self._request("PUT", f"/api/retention/policies/{name}", json=spec)
+
+    def remove_retention_policy(self, name: str) -> None:
+        """Remove a retention policy."""
+        self._request("DELETE", f"/api/retention/policies/{name}")
+
+    def add_legal_hold(self, name: str, **spec: Any) -> dict[str, Any]:
+        """Place a legal hold."""
+        return self._request("PUT", f"/api/retention/holds/{name}", json=spec)
+
+    def release_legal_hold(self, name: str) -> None:
+        """Release a legal hold."""
+        self._request("DELETE", f"/api/retention/holds/{name}")
+
+    def apply_retention(self, *, dry_run: bool = False, now_ns: int | None = None,
+                        policy: str | None = None) -> list[dict[str, Any]]:
+        """Apply retention on the server (``now_ns`` is the server's clock)."""
+        if now_ns is not None:
+            raise StoreError("a server applies retention at its own time")
+        return self._request("POST", "/api/retention/apply",
+                             json={"dry_run": dry_run, "policy": policy})["policies"]
+
+    def access_log(self, start: str | int | None = None, end: str | int | None = None,
+                   principal: str | None = None, project: str | None = None,
+                   limit: int = 1000) -> list[dict[str, Any]]:
+        """Access log entries, newest first."""
+        params = {k: v for k, v in (("from", start), ("to", end), ("principal", principal),
+                                    ("limit", limit)) if v is not None}
+        rows = self._get("/api/audit", params)["entries"]
+        return [r for r in rows if project is None or r.get("project") == project]
+
+    def access_summary(self, start: str | int | None = None,
+                       end: str | int | None = None) -> dict[str, Any]:
+        """Reads and changes per principal in a period."""
+        by: dict[str, dict[str, Any]] = {}
+        for r in self.access_log(start, end, limit=100_000):
+            row = by.setdefault(r["principal"], {"who": r["principal"], "reads": 0,
+                                                 "changes": 0, "last_ns": r["time_ns"]})
+            row["reads" if r["action"].startswith("read") else "changes"] += 1
+            row["last_ns"] = max(row["last_ns"], r["time_ns"])
+        rows = sorted(by.values(), key=lambda r: r["who"])
+        return {"by_principal": rows, "total": sum(r["reads"] + r["changes"] for r in rows)}
 
     def close(self) -> None:
         """Close the HTTP client."""

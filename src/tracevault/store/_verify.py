@@ -52,6 +52,8 @@ class VerifyReport:
     rows: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     head: dict[str, Any] | None = None
+    purges: list[dict[str, Any]] = field(default_factory=list)
+    """Retention purges: rows they removed count through their recorded digests."""
 
     @property
     def ok(self) -> bool:
@@ -67,7 +69,7 @@ class VerifyReport:
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
         return {"ok": self.ok, "commits": self.commits, "rows": self.rows,
-                "head": self.head, "problems": [
+                "head": self.head, "purges": self.purges, "problems": [
                     {"kind": p.kind, "table": p.table, "seq": p.seq, "detail": p.detail,
                      "record": p.record} for p in self.problems]}
 
@@ -98,6 +100,9 @@ def verify_connection(con: duckdb.DuckDBPyConnection) -> VerifyReport:
         "SELECT 'spans', seq, count(*) FROM spans GROUP BY seq UNION ALL "
         "SELECT 'events', seq, count(*) FROM events GROUP BY seq UNION ALL "
         "SELECT 'blobs', seq, count(*) FROM blobs GROUP BY seq").fetchall()}
+    purged = {(t, s): n for t, s, n in con.execute(
+        "SELECT table_name, of_seq, count(*) FROM purged_rows GROUP BY ALL").fetchall()}
+    report.purges = _purges(con, report)
     prev_by_node: dict[str, tuple[int, str]] = {}
     known_seqs = set()
     for node, seq, n_spans, n_events, n_blobs, content, prev, chain in ledger:
@@ -114,7 +119,7 @@ def verify_connection(con: duckdb.DuckDBPyConnection) -> VerifyReport:
                                            "chain_hash does not match its content"))
         prev_by_node[node] = (seq, chain)
         for table, expected in (("spans", n_spans), ("events", n_events), ("blobs", n_blobs)):
-            found = counted.get((table, seq), 0)
+            found = counted.get((table, seq), 0) + purged.get((table, seq), 0)
             if found < expected:
                 report.problems.append(Problem("missing", table, seq,
                                                f"{expected - found} row(s) missing "
@@ -140,6 +145,26 @@ def verify_connection(con: duckdb.DuckDBPyConnection) -> VerifyReport:
     report.rows = {t: sum(n for (tt, _), n in counted.items() if tt == t)
                    for t in ("spans", "events", "blobs")}
     return report
+
+
+def _purges(con: duckdb.DuckDBPyConnection, report: VerifyReport) -> list[dict[str, Any]]:
+    """The purges in the ledger; each must account for exactly the digests it recorded."""
+    rows = con.execute(
+        "SELECT p.seq, p.policy, p.purged_ns, p.cutoff_ns, p.traces, p.spans, p.events, "
+        "p.blobs, p.archive, p.archive_sha256, count(r.digest) FILTER (WHERE r.table_name = "
+        "'spans'), count(r.digest) FILTER (WHERE r.table_name = 'events'), count(r.digest) "
+        "FILTER (WHERE r.table_name = 'blobs') FROM purges p LEFT JOIN purged_rows r "
+        "USING (seq) GROUP BY ALL ORDER BY p.seq").fetchall()
+    out = []
+    for seq, policy, when, cutoff, traces, spans, events, blobs, archive, sha, *recorded in rows:
+        if [spans, events, blobs] != recorded:
+            report.problems.append(Problem("altered", "purges", seq,
+                                           "the purge's counts differ from the row digests "
+                                           "it recorded"))
+        out.append({"seq": seq, "policy": policy, "purged_ns": when, "cutoff_ns": cutoff,
+                    "traces": traces, "spans": spans, "events": events, "blobs": blobs,
+                    "archive": archive, "archive_sha256": sha})
+    return out
 
 
 def _check_row_hashes(con: duckdb.DuckDBPyConnection, report: VerifyReport) -> None:

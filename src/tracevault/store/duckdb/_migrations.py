@@ -125,10 +125,34 @@ def _v2(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(TOOL_CALLS_VIEW)
 
 
+RETENTION_TABLES = """
+CREATE TABLE retention_policies (name VARCHAR PRIMARY KEY, project VARCHAR, service VARCHAR,
+    agent VARCHAR, keep_days INTEGER NOT NULL, action VARCHAR NOT NULL, archive_dir VARCHAR,
+    created_ns BIGINT NOT NULL);
+CREATE TABLE legal_holds (name VARCHAR PRIMARY KEY, project VARCHAR, trace_ids VARCHAR[],
+    filter VARCHAR, reason VARCHAR NOT NULL, created_ns BIGINT NOT NULL);
+CREATE TABLE purges (seq BIGINT NOT NULL, purged_ns BIGINT NOT NULL, policy VARCHAR NOT NULL,
+    spec JSON NOT NULL, cutoff_ns BIGINT NOT NULL, traces INTEGER NOT NULL,
+    spans INTEGER NOT NULL, events INTEGER NOT NULL, blobs INTEGER NOT NULL,
+    archive VARCHAR, archive_sha256 VARCHAR, trace_ids VARCHAR[] NOT NULL);
+CREATE TABLE purged_rows (seq BIGINT NOT NULL, of_seq BIGINT NOT NULL,
+    table_name VARCHAR NOT NULL, digest VARCHAR NOT NULL);
+CREATE TABLE access_log (time_ns BIGINT NOT NULL, principal VARCHAR NOT NULL,
+    project VARCHAR, action VARCHAR NOT NULL, target VARCHAR, via VARCHAR NOT NULL);
+"""
+
+
+def _v3(con: duckdb.DuckDBPyConnection) -> None:
+    """Retention policies, legal holds, ledgered purges; the content access log."""
+    for statement in RETENTION_TABLES.split(";"):
+        if statement.strip():
+            con.execute(statement)
+
+
 VIEWS = ("traces", "span_refs", "messages", "tool_calls")
 """Views over the tables, documented in docs/query.md."""
 
-MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {1: _v1, 2: _v2}
+MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {1: _v1, 2: _v2, 3: _v3}
 STORE_VERSION = max(MIGRATIONS)
 
 

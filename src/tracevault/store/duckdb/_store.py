@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ from ...ingest._draft import SpanDraft
 from ...ingest._raw import RawLog
 from ...query._filters import SpanQuery, TraceQuery
 from .._assemble import Assembler
+from . import _retention
 from ._migrations import TRACES_SELECT, migrate
 from ._writer import CommitResult, DuckDBWriter
 
@@ -362,6 +364,98 @@ class DuckDBStore:
         from ...analysis import group_trace_ids
 
         return group_trace_ids(self, project, group_id, max_traces)
+
+    # -- retention and the access log ------------------------------------------------------
+    def retention_state(self) -> dict[str, Any]:
+        """Retention policies, legal holds and the purges made (see docs/compliance.md)."""
+        return _retention.retention_state(self.cursor())
+
+    def set_retention_policy(self, name: str, **spec: Any) -> dict[str, Any]:
+        """Create or replace a policy: ``keep_days``, ``action``, scope, ``archive_dir``."""
+        return _retention.set_policy(self._write_cursor(), name, **spec)
+
+    def remove_retention_policy(self, name: str) -> None:
+        """Delete a retention policy."""
+        _retention.remove_policy(self._write_cursor(), name)
+
+    def add_legal_hold(self, name: str, **spec: Any) -> dict[str, Any]:
+        """Hold traces (``trace_ids``, ``filter``, ``project``) against purges."""
+        return _retention.add_hold(self._write_cursor(), name, **spec)
+
+    def release_legal_hold(self, name: str) -> None:
+        """Lift a legal hold."""
+        _retention.release_hold(self._write_cursor(), name)
+
+    def apply_retention(self, *, dry_run: bool = False, now_ns: int | None = None,
+                        policy: str | None = None) -> list[dict[str, Any]]:
+        """Purge what the policies let go (each purge a ledger commit); or only plan it.
+
+        Inside a server, run it through ``IngestPipeline.exclusive`` so that no batch is
+        between prepare and commit.
+        """
+        if dry_run:
+            return [p.to_dict() for p in
+                    _retention.plan_purges(self, self.cursor(), now_ns, policy)]
+        with self._write_lock:
+            writer = self._get_writer()
+            out = []
+            for plan in _retention.plan_purges(self, writer.con, now_ns, policy):
+                done = plan.to_dict()
+                if plan.traces:
+                    done["purge"] = _retention.purge(self, writer, plan)
+                out.append(done)
+            if any("purge" in d for d in out):
+                # Caches may know removed blobs and traces: start them afresh.
+                self._writer = None
+                self._blob_cache = _BlobCache(32 << 20)
+                self._con.execute("CHECKPOINT")
+        return out
+
+    def log_access(self, principal: str, action: str, target: str | None = None,
+                   project: str | None = None, via: str = "api") -> None:
+        """Record a read of trace content (or a retention change) in the access log."""
+        self._write_cursor().execute("INSERT INTO access_log VALUES (?, ?, ?, ?, ?, ?)",
+                                     [time.time_ns(), principal, project, action, target, via])
+
+    def access_log(self, start: str | int | None = None, end: str | int | None = None,
+                   principal: str | None = None, project: str | None = None,
+                   limit: int = 1000) -> list[dict[str, Any]]:
+        """Access log entries in a period, newest first."""
+        conds, params = self._access_where(start, end, principal, project)
+        sql = "SELECT * FROM access_log" + (" WHERE " + " AND ".join(conds) if conds else "")
+        return _records(self._execute(sql + " ORDER BY time_ns DESC LIMIT ?",
+                                      params + [limit]))
+
+    def access_summary(self, start: str | int | None = None,
+                       end: str | int | None = None) -> dict[str, Any]:
+        """Reads per principal in a period, for the reviewer report."""
+        conds, params = self._access_where(start, end, None, None)
+        where = " WHERE " + " AND ".join(conds) if conds else ""
+        rows = _records(self._execute(
+            "SELECT principal AS who, count(*) FILTER (WHERE action LIKE 'read%') AS reads, "
+            "count(*) FILTER (WHERE action NOT LIKE 'read%') AS changes, "
+            f"max(time_ns) AS last_ns FROM access_log{where} GROUP BY ALL ORDER BY who",
+            params))
+        return {"by_principal": rows, "total": sum(r["reads"] + r["changes"] for r in rows)}
+
+    @staticmethod
+    def _access_where(start: str | int | None, end: str | int | None, principal: str | None,
+                      project: str | None) -> tuple[list[str], list[Any]]:
+        from ...query._filters import parse_time
+
+        conds: list[str] = []
+        params: list[Any] = []
+        for op, value in ((">=", parse_time(start)), ("<", parse_time(end)),
+                          ("principal =", principal), ("project =", project)):
+            if value is not None:
+                conds.append(f"{'time_ns ' if op in ('>=', '<') else ''}{op} ?")
+                params.append(value)
+        return conds, params
+
+    def _write_cursor(self) -> duckdb.DuckDBPyConnection:
+        if self.read_only:
+            raise StoreError("store was opened read-only")
+        return self.cursor()
 
     def stats(self) -> dict[str, Any]:
         """Row counts and file size."""

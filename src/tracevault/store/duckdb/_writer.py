@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -18,7 +19,8 @@ from .._batch import LiftedBatch, lift_batch
 from .._blobindex import BlobIndex, TraceIndex
 from .._lift import Lifter, TraceCache
 
-__all__ = ["CommitResult", "DuckDBWriter", "PreparedBatch", "ledger_content_hash"]
+__all__ = ["CommitResult", "DuckDBWriter", "PreparedBatch", "ledger_content_hash",
+           "transaction"]
 
 
 @dataclass
@@ -74,19 +76,47 @@ _LEDGER_DIGESTS = {
     "events": "hex(row_hash)",
     "blobs": "hex(hash)",
     "drift": "md5(json_array(project, seq, source, key, issue, count)::VARCHAR)",
+    "purges": "md5(json_array(seq, purged_ns, policy, spec, cutoff_ns, traces, spans, events, "
+              "blobs, archive, archive_sha256, trace_ids)::VARCHAR)",
+    "purged_rows": "md5(json_array(seq, of_seq, table_name, digest)::VARCHAR)",
 }
+_PURGEABLE = ("spans", "events", "blobs")
+_OPTIONAL = ("purges", "purged_rows")  # only in purge commits: older hashes stay the same
 
 
 def ledger_content_hash(con: duckdb.DuckDBPyConnection, seq: int) -> str:
-    """SHA-256 over the row digests of every row a commit wrote, in digest order."""
+    """SHA-256 over the row digests of every row a commit wrote, in digest order.
+
+    Rows a retention purge removed later still count, through the digests the purge
+    recorded (``purged_rows``, itself covered by the purge's own commit).
+    """
     parts = []
     for name, digest in _LEDGER_DIGESTS.items():
+        purged = (f" UNION ALL SELECT digest FROM purged_rows WHERE of_seq = ? AND "
+                  f"table_name = '{name}'") if name in _PURGEABLE else ""
         row = con.execute(
             f"SELECT coalesce(sha256(string_agg(h, '' ORDER BY h)), '') FROM "
-            f"(SELECT {digest} AS h FROM {name} WHERE seq = ?)", [seq]
+            f"(SELECT {digest} AS h FROM {name} WHERE seq = ?{purged})",
+            [seq, seq] if purged else [seq]
         ).fetchone()
-        parts.append(f"{name}:{row[0]}")
+        if name not in _OPTIONAL or row[0]:
+            parts.append(f"{name}:{row[0]}")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """``BEGIN`` ... ``COMMIT``; ``ROLLBACK`` (and re-raise) when the body fails."""
+    con.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass
+        raise
+    con.execute("COMMIT")
 
 
 def chain_hash(prev: str, content: str, node: str, seq: int) -> str:
@@ -270,8 +300,7 @@ class DuckDBWriter:
     def _commit(self, prepared: PreparedBatch) -> str:
         con = self.con
         seq = prepared.seq
-        con.execute("BEGIN")
-        try:
+        with transaction(con):
             for name, table in prepared.batch.tables.items():
                 con.register("batch_rows", table)
                 con.execute(f"INSERT INTO {name} SELECT * FROM batch_rows")
@@ -288,13 +317,6 @@ class DuckDBWriter:
                 [self.node, seq, time.time_ns(), spans, events, blobs, content,
                  self.prev_hash, link],
             )
-            con.execute("COMMIT")
-        except Exception:
-            try:
-                con.execute("ROLLBACK")
-            except duckdb.Error:
-                pass
-            raise
         return link
 
     def reset(self) -> None:
