@@ -96,3 +96,32 @@ def test_openapi_lists_every_route(client) -> None:
                   "/api/traces/{trace_id}/spans/{span_id}", "/api/spans",
                   "/api/blobs/{blob_hash}", "/api/import", "/api/stats", "/api/health"):
         assert route in paths
+
+
+def test_outline_has_every_span_without_content(client) -> None:
+    trace = client.get("/api/traces", params={"limit": 1}).json()["traces"][0]
+    full = client.get(f"/api/traces/{trace['trace_id']}").json()
+    outline = client.get(f"/api/traces/{trace['trace_id']}/outline").json()
+    assert outline["summary"] == full["summary"]
+    assert [s["span_id"] for s in outline["spans"]] == [s["span_id"] for s in full["spans"]]
+    by_id = {s["span_id"]: s for s in full["spans"]}
+    for s in outline["spans"]:
+        f = by_id[s["span_id"]]
+        assert (s["name"], s["kind"], s.get("parent_span_id"), s["start_time_ns"]) == (
+            f["name"], f["kind"], f["parent_span_id"], f["start_time_ns"])
+        assert None not in s.values() and "detail" not in s
+        if s["kind"] == "tool":
+            assert s["tool"] == f["detail"]["name"]
+    assert client.get("/api/traces/" + "1" * 32 + "/outline").status_code == 404
+
+
+def test_diff_of_two_traces(client) -> None:
+    a, b = (t["trace_id"] for t in client.get("/api/traces", params={"limit": 2}).json()
+            ["traces"])
+    d = client.get("/api/diff", params={"a": a, "b": b}).json()
+    assert (d["a"], d["b"]) == (a, b) and d["steps"] and not d["equal_content"]
+    same = client.get("/api/diff", params={"a": a, "b": a}).json()
+    assert same["equal_content"]
+    assert client.get("/api/diff", params={"a": a, "b": b, "compare": "fuzzy"}
+                      ).status_code == 400
+    assert client.get("/api/diff", params={"a": a, "b": "2" * 32}).status_code == 404

@@ -105,3 +105,15 @@ async def get_memory(request: Request, group_id: str, project: str | None = None
         lambda: _vault(request).memory(group_id, at, project=scope, store=store))
     await run_in_threadpool(audit, request, "read.memory", group_id, scope)
     return _json(result.to_dict())
+
+
+@router.get("/diff", summary="What differs between two traces")
+async def get_diff(request: Request, a: str, b: str, project: str | None = None,
+                   compare: Annotated[str, Query(pattern="^(normalized|exact|tools)$")]
+                   = "normalized") -> Response:
+    """Model calls and tool calls of ``a`` and ``b`` aligned per agent (see replay.md)."""
+    scope = _scope(request, project)
+    diff = await run_in_threadpool(lambda: _vault(request).diff(a.lower(), b.lower(), scope,
+                                                                compare=compare))
+    await run_in_threadpool(audit, request, "read.diff", f"{a.lower()} {b.lower()}", scope)
+    return _json(diff.to_dict())

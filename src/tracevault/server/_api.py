@@ -127,6 +127,17 @@ def get_trace(request: Request, trace_id: str, project: str | None = None) -> Re
     return _json(trace)
 
 
+@router.get("/traces/{trace_id}/outline", summary="A trace's span tree without content")
+def get_outline(request: Request, trace_id: str, project: str | None = None) -> Response:
+    """The summary and every span without its content: what a tree or waterfall needs.
+
+    Per span: ids, name, kind, times, status, agent, model, tool, sender and receiver,
+    tokens, cost and links.
+    """
+    return _json(state(request).store.trace_outline(_scope(request, project),
+                                                    trace_id.lower()))
+
+
 @router.get("/traces/{trace_id}/spans/{span_id}", response_model=Span,
             summary="One span with full content")
 def get_span(request: Request, trace_id: str, span_id: str, project: str | None = None,

@@ -19,6 +19,7 @@ from ..config import Settings
 from ..ingest._pipeline import IngestPipeline
 from ..ingest._workers import WorkerPool
 from ..store import DuckDBStore, announce_path
+from ..ui import mount_ui
 from ._analysis import router as analysis_router
 from ._api import router as api_router
 from ._auth import Auth
@@ -132,4 +133,5 @@ def create_app(settings: Settings | None = None, store: Any = None,
     app.include_router(api_router)
     app.include_router(analysis_router)
     app.include_router(compliance_router)
+    mount_ui(app)
     return app

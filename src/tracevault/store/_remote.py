@@ -129,6 +129,11 @@ class RemoteStore:
         return self._get(f"/api/traces/{trace_id}",
                          {"project": project} if project else None)
 
+    def trace_outline(self, project: str | None, trace_id: str) -> dict[str, Any]:
+        """A trace's spans without content."""
+        return self._get(f"/api/traces/{trace_id}/outline",
+                         {"project": project} if project else None)
+
     def get_span(self, project: str | None, trace_id: str, span_id: str,
                  original: bool = False) -> dict[str, Any]:
         """One span with content."""

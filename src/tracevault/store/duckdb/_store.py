@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 import pyarrow as pa
 
 from ..._exceptions import NotFound, QueryError, StoreBusy, StoreError
@@ -30,6 +31,13 @@ _TRACE_COLUMNS = (
     "session_ids", "models", "start_ns", "end_ns", "duration_ns", "status", "span_count",
     "error_count", "llm_count", "tool_count", "input_tokens", "output_tokens",
     "total_tokens", "cost_usd",
+)
+_OUTLINE = (
+    "span_id, parent_span_id, name, kind, start_ns AS start_time_ns, end_ns AS end_time_ns, "
+    "status, status_message, error_type, agent_name AS agent, service_name AS service, "
+    "coalesce(llm_response_model, llm_request_model) AS model, tool_name AS tool, "
+    "tool_blocked, msg_sender AS sender, msg_receiver AS receiver, memory_operation, "
+    "memory_keys, step_index, retry_count, tokens_total AS tokens, cost_usd, links"
 )
 _LOCK_PID = re.compile(r"PID (\d+)")
 
@@ -260,6 +268,24 @@ class DuckDBStore:
         if original:
             span["attributes"] = asm.original_attributes(span_id)
         return span
+
+    def trace_outline(self, project: str | None, trace_id: str) -> dict[str, Any]:
+        """A trace's summary and its spans without content (for trees and timelines).
+
+        Each span: ids, name, kind, times, status, own agent, service, model, tool,
+        message sender and receiver, tokens, cost and links (fields without a value are
+        left out); no blob is read.
+        """
+        summary = self.trace_summary(project, trace_id)
+        cur = self._execute(
+            f"SELECT {_OUTLINE} FROM spans WHERE project = ? AND trace_id = ? AND seq "
+            "BETWEEN ? AND ? ORDER BY start_ns, span_id",
+            [summary["project"], trace_id, summary["first_seq"], summary["last_seq"]])
+        spans = []
+        for row in _records(cur):
+            row["links"] = orjson.loads(row["links"]) if row["links"] else []
+            spans.append({k: v for k, v in row.items() if v is not None})  # absent: null
+        return {"summary": summary_dict(summary), "spans": spans}
 
     def load_blobs(self, hashes: Iterable[bytes],
                    seq_range: tuple[int, int] | None = None) -> dict[bytes, str]:
