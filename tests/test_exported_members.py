@@ -8,7 +8,8 @@ PACKAGES = ["tracevault", "tracevault.schema", "tracevault.ingest", "tracevault.
             "tracevault.query", "tracevault.server", "tracevault.testing",
             "tracevault.ingest.otlp", "tracevault.ingest.conventions",
             "tracevault.ingest.files", "tracevault.compliance", "tracevault.sdk",
-            "tracevault.demo", "tracevault.analysis", "tracevault.replay"]
+            "tracevault.demo", "tracevault.analysis", "tracevault.replay",
+            "tracevault.evals", "tracevault.exchange", "tracevault.ui"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -85,6 +85,8 @@ def render_filter_fields() -> str:
     for name, f in FIELDS.items():
         out.append(f"| `{name}` | {kinds[f.kind]} | {f.help} | "
                    f"{', '.join(aliases.get(name, []))} |")
+    out.append("| `score.NAME` | number | the trace's latest score NAME: its value, or 1 / 0 "
+               "for passed / failed | `score.NAME.value`, `.label`, `.passed` |")
     out.append("| `attr.NAME`, `attr[\"NAME\"]` | text or number | any original attribute "
                "by its name | `attributes.NAME` |")
     out.append("| `text` | text | free-text search in payloads (`text ~ \"...\"`, or a bare "

@@ -158,6 +158,8 @@ SETTINGS: tuple[Setting, ...] = (
             "get equal tokens); empty: plain [REDACTED:rule]."),
     Setting("retention_every", 0.0, "Apply the store's retention policies this often "
             "(e.g. 6h, 15m; 0: only when asked, docs/compliance.md).", _seconds),
+    Setting("policy_rules", "", "YAML file of policy rules checked on trace groups as spans "
+            "arrive; results are stored as online scores (docs/policies.md). Empty: off."),
     Setting("node_id", "local", "Name of this node in the integrity ledger."),
     Setting("log_level", "info", "Server log level (debug, info, warning, error)."),
 )
@@ -189,6 +191,7 @@ class Settings:
     redact_rules: str = ""
     redact_key: str = ""
     retention_every: float = 0.0
+    policy_rules: str = ""
     node_id: str = "local"
     log_level: str = "info"
 

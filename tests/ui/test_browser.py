@@ -201,3 +201,14 @@ def test_with_api_keys_the_ui_asks_for_one(browser, ui_store, tmp_path) -> None:
         p.click("button[type=submit]")
         expect(p.locator(".trace-row")).to_have_count(4)
         context.close()
+
+
+def test_the_trace_view_shows_its_scores(page, ui_store) -> None:
+    bad = _run(ui_store[1], "bad_research")
+    r = httpx.post(page.base + "/api/scores", json={"scores": [
+        {"name": "review", "label": "wrong schema", "trace_id": bad, "source": "human",
+         "passed": False}]})
+    assert r.status_code == 200, r.text
+    page.goto(f"{page.base}/#/trace/{bad}")
+    expect(page.locator("#scores")).to_contain_text("review: wrong schema")
+    expect(page.locator("#scores .score-fail")).to_have_count(1)

@@ -67,6 +67,9 @@ class Incident:
     """Per agent, the budget left at each step, in time order."""
     flags: list[str] = field(default_factory=list)
     full: bool = False
+    policy: list[dict[str, Any]] = field(default_factory=list)
+    """Policy violations stored for these traces (rule, message, path); their spans'
+    entries carry ``details["policy"]``."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""

@@ -41,7 +41,8 @@ def _headline(inc: Incident) -> list[tuple[str, str]]:
             ("processes", ", ".join(inc.services) or "-"),
             ("spans", str(inc.span_count)),
             ("flagged tool calls", str(len(inc.flagged))),
-            ("errors", str(len(inc.errors)))]
+            ("errors", str(len(inc.errors)))] + (
+                [("policy violations", str(len(inc.policy)))] if inc.policy else [])
 
 
 def _budget_rows(inc: Incident) -> list[tuple[str, str, str, str, str, str]]:
@@ -58,18 +59,42 @@ def _budget_rows(inc: Incident) -> list[tuple[str, str, str, str, str, str]]:
 _BUDGET_HEAD = ("agent", "step", "retry", "tokens left", "cost left (USD)", "steps left")
 
 
+def _policy_mark(entry: Entry) -> str:
+    marks = entry.details.get("policy") or []
+    hit = sorted({m["rule"] for m in marks if m["role"] == "violation"})
+    on_path = sorted({m["rule"] for m in marks if m["role"] != "violation"} - set(hit))
+    out = f" ⛔ POLICY VIOLATION: {', '.join(hit)}" if hit else ""
+    return out + (f" ⛔ on policy path: {', '.join(on_path)}" if on_path else "")
+
+
+def _policy_lines(inc: Incident) -> list[tuple[str, list[str]]]:
+    out = []
+    for f in inc.policy:
+        head = f"[{f.get('kind') or '?'}] {f['rule']}: {f.get('message') or ''}"
+        steps = [f"{i}. {'+' if p['time_ns'] >= inc.start_ns else '-'}"
+                 f"{abs(p['time_ns'] - inc.start_ns) / 1e9:.3f}s {p.get('agent') or '?'}: "
+                 f"{p['action']} (trace {p['trace_id']}, span {p['span_id']})"
+                 for i, p in enumerate(f.get("path") or [], 1)]
+        out.append((head, steps))
+    return out
+
+
 def _text(inc: Incident) -> str:
     out = ["INCIDENT TIMELINE"]
     out += [f"  {k:<19}{v}" for k, v in _headline(inc)]
     out.append("")
     for e in inc.entries:
-        flag = " ⚠ FLAGGED" if e.flagged else ""
+        flag = (" ⚠ FLAGGED" if e.flagged else "") + _policy_mark(e)
         err = "" if e.error is None or e.error in e.title else f"  ✗ {e.error}"
         out.append(f"{_offset(e, inc.start_ns)} {_MARK.get(e.kind, '-')} [{e.kind}] "
                    f"{_who(e)}: {e.title}{flag}{err}")
         if e.context:
             out.append("      context the model saw:")
             out += [f"        | {line}" for line in e.context]
+    if inc.policy:
+        out += ["", "POLICY VIOLATIONS"]
+        for head, steps in _policy_lines(inc):
+            out += [f"  {head}"] + [f"      {step}" for step in steps]
     rows = _budget_rows(inc)
     if rows:
         out += ["", "BUDGET OVER TIME"]
@@ -88,7 +113,8 @@ def _markdown(inc: Incident) -> str:
     out += [f"- **{k}**: {_md_cell(v)}" for k, v in _headline(inc)]
     out += ["", "## Timeline", ""]
     for e in inc.entries:
-        flag = " **⚠ flagged**" if e.flagged else ""
+        flag = (" **⚠ flagged**" if e.flagged else "") + \
+            (f" **{_policy_mark(e).strip()}**" if _policy_mark(e) else "")
         err = f" — **error:** {_md_cell(e.error)}" if e.error and e.error not in e.title else ""
         out.append(f"- `{_offset(e, inc.start_ns).strip()}` **{e.kind}** · "
                    f"*{_md_cell(_who(e))}*: {_md_cell(e.title)}{flag}{err}")
@@ -96,6 +122,10 @@ def _markdown(inc: Incident) -> str:
             out.append("   <details><summary>context the model saw</summary>\n")
             out += [f"   > {_md_cell(line)}  " for line in e.context]
             out.append("\n   </details>")
+    if inc.policy:
+        out += ["", "## Policy violations", ""]
+        for head, steps in _policy_lines(inc):
+            out += [f"- {_md_cell(head)}"] + [f"   {_md_cell(step)}" for step in steps]
     rows = _budget_rows(inc)
     if rows:
         out += ["", "## Budget over time", "", "| " + " | ".join(_BUDGET_HEAD) + " |",
@@ -113,6 +143,7 @@ h1{font-size:1.3em}table{border-collapse:collapse}td,th{padding:2px 10px;text-al
 .e.message{border-color:#8a4bd6}.e.error,.e.failed{border-color:#d1383d;background:#fff4f4}
 .e.flagged{background:#fff8e1}.t{color:#667;font-family:monospace}.k{font-weight:600}
 .flag{color:#a15c00;font-weight:700}.err{color:#d1383d}
+.e.policy{border-color:#b3261e;background:#fdecea}.pol{color:#b3261e;font-weight:700}
 pre{white-space:pre-wrap;background:#f5f6f8;padding:6px;margin:4px 0;font-size:12px}
 """
 
@@ -123,8 +154,11 @@ def _html(inc: Incident) -> str:
     items = []
     for e in inc.entries:
         classes = " ".join(c for c in (e.kind, "flagged" if e.flagged else "",
-                                       "failed" if e.error else "") if c)
+                                       "failed" if e.error else "",
+                                       "policy" if _policy_mark(e) else "") if c)
         flag = ' <span class="flag">⚠ flagged</span>' if e.flagged else ""
+        if _policy_mark(e):
+            flag += f' <span class="pol">{esc(_policy_mark(e).strip())}</span>'
         err = (f' <span class="err">✗ {esc(e.error)}</span>'
                if e.error and e.error not in e.title else "")
         context = ""
@@ -137,9 +171,14 @@ def _html(inc: Incident) -> str:
             f'<span class="k">{esc(e.kind)}</span> · <i>{esc(_who(e))}</i>: '
             f"{esc(e.title)}{flag}{err}{context}</div>")
     budget = ""
+    if inc.policy:
+        budget += "<h2>Policy violations</h2>" + "".join(
+            f'<div class="e policy"><b>{esc(head)}</b><ol>'
+            + "".join(f"<li>{esc(step.split('. ', 1)[1])}</li>" for step in steps)
+            + "</ol></div>" for head, steps in _policy_lines(inc))
     rows = _budget_rows(inc)
     if rows:
-        budget = ("<h2>Budget over time</h2><table><tr>"
+        budget += ("<h2>Budget over time</h2><table><tr>"
                   + "".join(f"<th>{esc(h)}</th>" for h in _BUDGET_HEAD) + "</tr>"
                   + "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>"
                             for r in rows) + "</table>")

@@ -7,9 +7,14 @@ import click
 from .._version import __version__
 from ._common import CLIGroup
 from .analysis import incident_command, memory_command, sql_command
+from .attribution import attribution_group
+from .datasets import dataset_group
 from .demo import demo_command
+from .evals import eval_group, scores_group
+from .exchange import bundle_group, export_command
 from .fake_model import fake_model_command
 from .import_ import import_command
+from .policy import policy_group
 from .replay import diff_command, replay_command
 from .report import report_command
 from .retention import audit_command, retention_group
@@ -44,3 +49,10 @@ main.add_command(diff_command)
 main.add_command(report_command)
 main.add_command(retention_group)
 main.add_command(audit_command)
+main.add_command(dataset_group)
+main.add_command(eval_group)
+main.add_command(scores_group)
+main.add_command(export_command)
+main.add_command(bundle_group)
+main.add_command(policy_group)
+main.add_command(attribution_group)

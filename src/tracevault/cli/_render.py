@@ -7,7 +7,7 @@ from typing import Any
 
 from .._text import message_text, short
 
-__all__ = ["duration", "key_content", "short", "timestamp"]
+__all__ = ["duration", "key_content", "print_table", "short", "timestamp"]
 
 
 def duration(ns: int | None) -> str:
@@ -66,3 +66,18 @@ def key_content(span: Any, width: int = 100) -> str:
         return short(f"step={h.step_index} goal={h.goal or ''} retries={h.retry_count}", width)
     inp = getattr(d, "input", None)
     return short(inp, width) if inp is not None else ""
+
+
+def print_table(columns: list[str], rows: list[list[Any]], title: str | None = None,
+                width: int = 160) -> None:
+    """A plain table on stdout (rich, no borders); None shows as ``-``."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", title=title, title_justify="left")
+    for c in columns:
+        table.add_column(c)
+    for row in rows:
+        table.add_row(*(escape("-" if v is None else str(v)) for v in row))
+    Console(width=width).print(table)

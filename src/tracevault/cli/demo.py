@@ -14,14 +14,21 @@ __all__ = ["demo_command"]
 @click.option("--workdir", type=click.Path(file_okay=False), default=None,
               help="Keep the agents' repository and memory dumps here (default: a temp dir).")
 @click.option("--project", default=None, help="Record into this project.")
+@click.option("--scenario", type=click.Choice(["team", "leak"]), default="team",
+              show_default=True, help="team: the coding team; leak: a secret crossing two "
+                                      "agents (docs/policies.md).")
 @store_option
 @json_option
-def demo_command(workdir: str | None, project: str | None, store: str | None,
+def demo_command(workdir: str | None, project: str | None, scenario: str, store: str | None,
                  as_json: bool) -> None:
     """Run a scripted planner/researcher/coder team (no network) and record its runs."""
     from ..demo import run_demo
 
     path = store or default_store_path()
+    if scenario == "leak":
+        from ..demo._leak import show_leak
+
+        return show_leak(path, workdir, project, as_json)
     runs = run_demo(path, workdir, project=project)
     if as_json:
         emit_json([{"run": r.run, "variant": r.variant, "trace_id": r.trace_id, "ok": r.ok,

@@ -6,23 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from ._common import emit_json, json_option, open_vault, store_option
+from ._render import print_table as _table
 from ._render import timestamp
 
 __all__ = ["audit_command", "retention_group"]
-
-
-def _table(columns: list[str], rows: list[list[Any]], title: str) -> None:
-    table = Table(box=None, header_style="bold", title=title, title_justify="left")
-    for c in columns:
-        table.add_column(c)
-    for row in rows:
-        table.add_row(*(escape("-" if v is None else str(v)) for v in row))
-    Console(width=160).print(table)
 
 
 def _change(store: str | None, call: Callable[[Any], Any], done: str) -> None:

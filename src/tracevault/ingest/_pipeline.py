@@ -256,17 +256,20 @@ class IngestPipeline:
             return
         self._resolve(items, result)
 
-    def exclusive(self, fn: Callable[[], T]) -> T:
-        """Run ``fn`` (a purge) while no batch is between prepare and commit.
+    def exclusive(self, fn: Callable[[], T], reset: bool = True) -> T:
+        """Run ``fn`` (a purge, a score commit) while no batch is committing or preparing.
 
-        Batches prepared before it, and the workers' caches, are made again afterwards:
-        they may rest on rows ``fn`` removed.
+        With ``reset``, batches prepared before it and the workers' caches are made again
+        afterwards: they may rest on rows ``fn`` removed. Without, batches already
+        prepared commit after it as they are (the store renumbers them).
         """
         with self._commit_lock, self._state_lock:
             try:
                 return fn()
             finally:
-                if self.workers is not None:
+                if not reset:
+                    pass
+                elif self.workers is not None:
                     self._reset_all()
                 elif self._two_stage:
                     self._reset()

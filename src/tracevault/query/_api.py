@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +150,9 @@ class Vault:
             spans = self.group(group_id, project=project).spans
         else:
             spans = self.trace(group_id, project=project).spans
-        return build_incident(spans, full=full, flags=flags)
+        from ..analysis._policy_incident import attach_stored_policy
+
+        return attach_stored_policy(build_incident(spans, full=full, flags=flags), self, project)
 
     def memory(self, group_id: str, at: str | int | None = None, project: str | None = None,
                store: str | None = None) -> MemoryState:
@@ -222,6 +224,27 @@ class Vault:
     def spans_df(self, **filters: Any) -> Any:
         """Span rows as a pandas DataFrame (needs pandas)."""
         return self.spans(**filters).to_pandas()
+
+    def add_scores(self, scores: Iterable[Any]) -> int:
+        """Store scores (``Score`` objects or their dicts) durably; returns how many were new.
+
+        One ledger commit per call; a score whose ``score_id`` is stored already is skipped,
+        so writing the same scores twice is safe.
+        """
+        rows = [s.to_dict() if hasattr(s, "to_dict") else dict(s) for s in scores]
+        return int(self.store.write_scores(rows)) if rows else 0
+
+    def scores(self, trace_id: str | Iterable[str] | None = None, *, name: str | None = None,
+               run_id: str | None = None, project: str | None = None,
+               source: str | None = None, limit: int = 10_000) -> list[Any]:
+        """Stored scores (``tracevault.evals.Score``), oldest first."""
+        from ..evals import Score
+
+        ids = None if trace_id is None else [trace_id] if isinstance(trace_id, str) \
+            else list(trace_id)
+        rows = self.store.scores(project=project, trace_ids=ids, name=name, run_id=run_id,
+                                 source=source, limit=limit)
+        return [Score.from_dict(r) for r in rows]
 
     def import_file(self, path: str | Path, project: str | None = None) -> ImportReport:
         """Store the traces of a file (OTLP JSON/protobuf, SDK span JSON, Langfuse)."""

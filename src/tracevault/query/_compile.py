@@ -95,6 +95,8 @@ ALIASES = {"tool_name": "tool", "agent.name": "agent", "error_type": "error.type
            "message.channel": "channel", "memory.operation": "memory.op",
            "step.index": "step", "step.goal": "goal"}
 _ATTR = re.compile(r"^(?:attr|attributes)(?:\.(?P<dot>.+)|\[(?P<q>'[^']*'|\"[^\"]*\")\])$")
+_SCORE = re.compile(r"^scores?\.(?P<name>[A-Za-z0-9_\-]+)(?:\.(?P<part>value|label|passed))?$")
+_SCORE_PARTS = {"value": "num", "label": "str", "passed": "bool"}
 _DURATION = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000,
              "m": 60_000_000_000, "h": 3_600_000_000_000}
 _REL = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -132,6 +134,16 @@ class _Compiler:
             self.params.append(f'$."{key}"')
             self.uses_spans = True
             return Field("json_extract_string(s.attributes, ?)", "attr", "attribute")
+        m = _SCORE.match(name)
+        if m:  # the trace's latest score of that name
+            part = m.group("part") or "value"
+            column = f"sc.{part}" if m.group("part") else \
+                "coalesce(sc.value, CAST(sc.passed AS DOUBLE))"  # passed: 1.0, failed: 0.0
+            self.params.append(m.group("name"))
+            self.uses_spans = True
+            return Field(f"(SELECT arg_max({column}, sc.created_ns) FROM scores sc WHERE "
+                         "sc.project = s.project AND sc.trace_id = s.trace_id AND sc.name = ?)",
+                         _SCORE_PARTS[part], "score")
         canonical = ALIASES.get(name.lower(), name.lower())
         f = FIELDS.get(canonical)
         if f is None:

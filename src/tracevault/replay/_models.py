@@ -49,14 +49,9 @@ class OpenAIModel:
         self.client = OpenAI(base_url=base_url or os.environ.get("OPENAI_BASE_URL"),
                              api_key=key, timeout=timeout, max_retries=1)
         if model is None:
-            try:
-                listed = self.client.models.list().data
-            except Exception as exc:  # noqa: BLE001 - any failure means: name it yourself
-                raise ConfigError(f"cannot list the models of {base_url}: {exc}; "
-                                  "name the model") from None
-            if not listed:
-                raise ConfigError(f"{base_url} lists no models; name the model")
-            model = listed[0].id
+            from .._llm import first_model
+
+            model = first_model(self.client, str(base_url))
         self.name = model
 
     def complete(self, request: dict[str, Any]) -> dict[str, Any]:

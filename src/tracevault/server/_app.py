@@ -24,9 +24,13 @@ from ._analysis import router as analysis_router
 from ._api import router as api_router
 from ._auth import Auth
 from ._compliance import router as compliance_router
+from ._datasets import router as datasets_router
 from ._errors import install_error_handlers
+from ._export import router as export_router
 from ._grpc import start_grpc_server
+from ._online import OnlinePolicy
 from ._otlp import router as otlp_router
+from ._scores import router as scores_router
 from ._state import ServerState
 
 __all__ = ["create_app"]
@@ -71,6 +75,7 @@ def create_app(settings: Settings | None = None, store: Any = None,
                announce_url: str | None = None) -> FastAPI:
     """Build the app. Without ``store`` it opens ``settings.store_path`` at startup."""
     settings = settings or Settings.load()
+    online = OnlinePolicy.from_settings(settings)  # a bad rule file fails here, in one line
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -98,6 +103,7 @@ def create_app(settings: Settings | None = None, store: Any = None,
         grpc_server = None
         announced = None
         retention: asyncio.Task[None] | None = None
+        policy = asyncio.create_task(online.run(st)) if online is not None else None
         try:
             if settings.grpc_port:
                 grpc_server = await start_grpc_server(st, settings.host, settings.grpc_port)
@@ -112,6 +118,9 @@ def create_app(settings: Settings | None = None, store: Any = None,
         finally:
             if retention is not None:
                 retention.cancel()
+            if policy is not None:
+                policy.cancel()
+                await asyncio.gather(policy, return_exceptions=True)  # let a check finish
             if grpc_server is not None:
                 await grpc_server.stop(grace=2)
             pipeline.stop()
@@ -133,5 +142,8 @@ def create_app(settings: Settings | None = None, store: Any = None,
     app.include_router(api_router)
     app.include_router(analysis_router)
     app.include_router(compliance_router)
+    app.include_router(scores_router)
+    app.include_router(datasets_router)
+    app.include_router(export_router)
     mount_ui(app)
     return app

@@ -193,6 +193,38 @@ class RemoteStore:
         """Row counts reported by the server."""
         return self._get("/api/stats")
 
+    # -- scores ---------------------------------------------------------------------------
+    def write_scores(self, scores: list[dict[str, Any]]) -> int:
+        """Store scores on the server."""
+        return int(self._request("POST", "/api/scores", json={"scores": scores})["written"])
+
+    def scores(self, *, project: str | None = None, trace_ids: list[str] | None = None,
+               name: str | None = None, run_id: str | None = None,
+               source: str | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
+        """Stored scores, oldest first."""
+        params = {k: v for k, v in (("project", project), ("trace_id", trace_ids),
+                                    ("name", name), ("run_id", run_id), ("source", source),
+                                    ("limit", limit)) if v is not None}
+        return list(self._get("/api/scores", params)["scores"])
+
+    # -- datasets -------------------------------------------------------------------------
+    def datasets(self) -> list[dict[str, Any]]:
+        """Every dataset version."""
+        return list(self._get("/api/datasets")["datasets"])
+
+    def dataset_items(self, name: str, version: int | None = None) -> tuple[
+            dict[str, Any], list[dict[str, Any]]]:
+        """A dataset version and its items."""
+        data = self._get(f"/api/datasets/{name}", {"version": version} if version else None)
+        return data["dataset"], data["items"]
+
+    def save_dataset(self, name: str, items: list[dict[str, Any]], source: dict[str, Any],
+                     description: str | None = None) -> int:
+        """Store a new dataset version on the server; returns its number."""
+        data = self._request("POST", f"/api/datasets/{name}", json={
+            "items": items, "source": source, "description": description})
+        return int(data["dataset"]["version"])
+
     # -- retention and the access log (admin) ---------------------------------------------
     def retention_state(self) -> dict[str, Any]:
         """Policies, holds and purges."""

@@ -178,6 +178,26 @@ DRIFT_COLUMNS: Columns = (
     ("count", "INTEGER", "Occurrences in the commit."),
 )
 
+SCORE_COLUMNS: Columns = (
+    ("score_id", "VARCHAR", "Score id (unique; writing a known id again is a no-op)."),
+    ("project", "VARCHAR", "Project of the trace judged."),
+    ("trace_id", "VARCHAR", "Trace judged."),
+    ("span_id", "VARCHAR", "Span judged (NULL: the whole trace)."),
+    ("name", "VARCHAR", "Criterion (trajectory_match, helpfulness...)."),
+    ("value", "DOUBLE", "Numeric result."),
+    ("label", "VARCHAR", "Categorical result."),
+    ("passed", "BOOLEAN", "Whether it passed."),
+    ("explanation", "VARCHAR", "Why, in words."),
+    ("source", "VARCHAR", "eval, human, online or attribution."),
+    ("evaluator", "JSON", "Evaluator spec: {name, args}."),
+    ("run_id", "VARCHAR", "Eval run, experiment or labelling session."),
+    ("author", "VARCHAR", "Who gave a human score."),
+    ("metadata", "JSON", "Further details the evaluator reported."),
+    ("created_ns", "BIGINT", "When the score was made, Unix ns."),
+    ("row_hash", "BLOB", "SHA-256 of the row's other columns."),
+    ("seq", "BIGINT", "Commit that stored it."),
+)
+
 TABLES: dict[str, Columns] = {
     "spans": SPAN_COLUMNS,
     "blobs": BLOB_COLUMNS,
@@ -185,6 +205,7 @@ TABLES: dict[str, Columns] = {
     "trace_parts": TRACE_PART_COLUMNS,
     "ledger": LEDGER_COLUMNS,
     "drift": DRIFT_COLUMNS,
+    "scores": SCORE_COLUMNS,
 }
 
 ROW_TEMPLATES: dict[str, dict[str, None]] = {

@@ -7,7 +7,8 @@ Checks, in order of cost:
 2. each commit's ``content_hash`` recomputed from the row digests stored under its
    ``seq`` (a removed or added row changes it), and its row counts;
 3. rows whose ``seq`` has no ledger entry (added outside any commit);
-4. every span and event row's ``row_hash`` recomputed from its values (a changed value);
+4. every span, event and score row's ``row_hash`` recomputed from its values (a changed
+   value);
 5. every blob's data against its content hash;
 6. the trace summaries (``trace_parts``) recomputed from the spans they summarise.
 """
@@ -168,7 +169,7 @@ def _purges(con: duckdb.DuckDBPyConnection, report: VerifyReport) -> list[dict[s
 
 
 def _check_row_hashes(con: duckdb.DuckDBPyConnection, report: VerifyReport) -> None:
-    for table in ("spans", "events"):
+    for table in ("spans", "events", "scores"):
         names = [c for c, _, _ in TABLES[table]]
         ids = ("trace_id", "span_id")
         id_pos = [names.index(i) for i in ids]

@@ -168,4 +168,8 @@ KNOWN_PREFIXES = (
     "ai.usage.", "ai.stream.", "traceloop.association.properties.", "gen_ai.request.",
     "llm.token_count.", "llm.cost.", "langfuse.observation.usage_details.",
     "langfuse.observation.cost_details.",
+    # labels and metadata kept by the importers of other tools' records (docs/conventions.md)
+    "tracevault.taubench.", "tracevault.whowhen.", "tracevault.inspect.",
+    "tracevault.sweagent.", "tracevault.import.", "tracevault.dataset.",
+    "tracevault.experiment.",
 )

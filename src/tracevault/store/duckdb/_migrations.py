@@ -89,7 +89,7 @@ def _create_table(con: duckdb.DuckDBPyConnection, name: str) -> None:
 
 
 def _v1(con: duckdb.DuckDBPyConnection) -> None:
-    for name in TABLES:
+    for name in ("spans", "blobs", "events", "trace_parts", "ledger", "drift"):
         _create_table(con, name)
     con.execute(TRACES_VIEW)
     con.execute(SPAN_REFS_VIEW)
@@ -149,10 +149,29 @@ def _v3(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(statement)
 
 
+DATASET_TABLES = """
+CREATE TABLE datasets (name VARCHAR NOT NULL, version INTEGER NOT NULL,
+    created_ns BIGINT NOT NULL, description VARCHAR, source JSON NOT NULL,
+    items INTEGER NOT NULL, PRIMARY KEY (name, version));
+CREATE TABLE dataset_items (dataset VARCHAR NOT NULL, version INTEGER NOT NULL,
+    position INTEGER NOT NULL, item_id VARCHAR NOT NULL, project VARCHAR, trace_id VARCHAR,
+    input JSON, expected_output JSON, expected_trajectory JSON, metadata JSON NOT NULL);
+"""
+
+
+def _v4(con: duckdb.DuckDBPyConnection) -> None:
+    """Scores of traces and spans; datasets curated from traces, in versions."""
+    _create_table(con, "scores")
+    for statement in DATASET_TABLES.split(";"):
+        if statement.strip():
+            con.execute(statement)
+
+
 VIEWS = ("traces", "span_refs", "messages", "tool_calls")
 """Views over the tables, documented in docs/query.md."""
 
-MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {1: _v1, 2: _v2, 3: _v3}
+MIGRATIONS: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
+    1: _v1, 2: _v2, 3: _v3, 4: _v4}
 STORE_VERSION = max(MIGRATIONS)
 
 

@@ -10,18 +10,14 @@ ledger still checks and every gap is explained by the purge that made it.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import orjson
 import pyarrow as pa
-import zstandard
 
 from ..._exceptions import InputError
 from ._writer import DuckDBWriter, chain_hash, ledger_content_hash, transaction
@@ -242,24 +238,14 @@ def plan_purges(store: Any, con: duckdb.DuckDBPyConnection, now_ns: int | None =
 
 
 def _archive(store: Any, plan: PlannedPurge, seq: int) -> tuple[str, str]:
-    """Write the traces in full to a bundle (JSON lines, zstd); returns path and SHA-256."""
-    directory = Path(plan.policy["archive_dir"])
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{plan.policy['name']}-{seq:08d}.jsonl.zst"
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as raw:
-        writer = zstandard.ZstdCompressor(level=9).stream_writer(raw)
-        header = {"format": "tracevault.bundle", "version": 1, "policy": plan.policy["name"],
-                  "cutoff_ns": plan.cutoff_ns, "traces": len(plan.traces),
-                  "store_id": store.store_id()}
-        for item in [header] + [store.get_trace(p, t) for p, t in plan.traces]:
-            line = orjson.dumps(item) + b"\n"
-            writer.write(line)
-        writer.flush(zstandard.FLUSH_FRAME)
-        raw.flush()
-        os.fsync(raw.fileno())
-    tmp.replace(path)
-    return str(path), hashlib.sha256(path.read_bytes()).hexdigest()
+    """Write the traces to a trace bundle (docs/exchange.md); returns path and SHA-256."""
+    from ...exchange import write_bundle
+
+    path = Path(plan.policy["archive_dir"]) / f"{plan.policy['name']}-{seq:08d}.tvbundle"
+    info = write_bundle(store, path, plan.traces, selection={
+        "retention_policy": plan.policy["name"], "cutoff_ns": plan.cutoff_ns,
+        "purge_commit": seq})
+    return info.path, info.sha256
 
 
 def purge(store: Any, writer: DuckDBWriter, plan: PlannedPurge) -> dict[str, Any]:
@@ -275,7 +261,7 @@ def purge(store: Any, writer: DuckDBWriter, plan: PlannedPurge) -> dict[str, Any
     con.register("purge_set", keys)
     try:
         with transaction(con):
-            for table in ("spans", "events"):
+            for table in ("spans", "events", "scores"):
                 con.execute(f"INSERT INTO purged_rows SELECT ?, seq, '{table}', hex(row_hash) "
                             f"FROM {table} WHERE {in_set}", [seq])
             con.execute("CREATE OR REPLACE TEMP TABLE purge_refs AS SELECT DISTINCT h FROM ("
@@ -293,7 +279,7 @@ def purge(store: Any, writer: DuckDBWriter, plan: PlannedPurge) -> dict[str, Any
             counts = dict(con.execute("SELECT table_name, count(*) FROM purged_rows WHERE seq = ? "
                                       "GROUP BY ALL", [seq]).fetchall())
             con.execute(f"DELETE FROM blobs WHERE {doomed}")
-            for table in ("spans", "events", "trace_parts"):
+            for table in ("spans", "events", "scores", "trace_parts"):
                 con.execute(f"DELETE FROM {table} WHERE {in_set}")
             spec = {k: plan.policy.get(k) for k in ("name", "project", "service", "agent",
                                                      "keep_days", "action")}

@@ -20,7 +20,7 @@ from ...ingest._draft import SpanDraft
 from ...ingest._raw import RawLog
 from ...query._filters import SpanQuery, TraceQuery
 from .._assemble import Assembler
-from . import _retention
+from . import _datasets, _retention, _scores
 from ._migrations import TRACES_SELECT, migrate
 from ._writer import CommitResult, DuckDBWriter
 
@@ -390,6 +390,43 @@ class DuckDBStore:
         from ...analysis import group_trace_ids
 
         return group_trace_ids(self, project, group_id, max_traces)
+
+    # -- scores ---------------------------------------------------------------------------
+    def write_scores(self, scores: Sequence[dict[str, Any]]) -> int:
+        """Store scores durably in one ledger commit; returns how many were new.
+
+        Scores whose id is already stored are skipped; each must name a stored trace.
+        Inside a server, run it through ``IngestPipeline.exclusive(..., reset=False)``.
+        """
+        table = _scores.score_table(scores)
+        with self._write_lock:
+            writer = self._get_writer()
+            table = _scores.new_scores(writer.read_con, table)
+            if table.num_rows:
+                writer.commit_rows("scores", table)
+        return int(table.num_rows)
+
+    def scores(self, **conditions: Any) -> list[dict[str, Any]]:
+        """Stored scores, oldest first.
+
+        Conditions: ``project``, ``trace_ids``, ``name``, ``run_id``, ``source``, ``limit``.
+        """
+        return _scores.select_scores(self.cursor(), **conditions)
+
+    # -- datasets ---------------------------------------------------------------------------
+    def save_dataset(self, name: str, items: Sequence[dict[str, Any]],
+                     source: dict[str, Any], description: str | None = None) -> int:
+        """Store items as the next version of a dataset; returns the version number."""
+        return _datasets.save_dataset(self._write_cursor(), name, items, source, description)
+
+    def datasets(self) -> list[dict[str, Any]]:
+        """Every dataset version (name, version, created_ns, description, source, items)."""
+        return _datasets.list_datasets(self.cursor())
+
+    def dataset_items(self, name: str, version: int | None = None) -> tuple[
+            dict[str, Any], list[dict[str, Any]]]:
+        """A dataset version (default: the latest) and its items."""
+        return _datasets.dataset_items(self.cursor(), name, version)
 
     # -- retention and the access log ------------------------------------------------------
     def retention_state(self) -> dict[str, Any]:

@@ -79,9 +79,11 @@ _LEDGER_DIGESTS = {
     "purges": "md5(json_array(seq, purged_ns, policy, spec, cutoff_ns, traces, spans, events, "
               "blobs, archive, archive_sha256, trace_ids)::VARCHAR)",
     "purged_rows": "md5(json_array(seq, of_seq, table_name, digest)::VARCHAR)",
+    "scores": "hex(row_hash)",
 }
-_PURGEABLE = ("spans", "events", "blobs")
-_OPTIONAL = ("purges", "purged_rows")  # only in purge commits: older hashes stay the same
+_PURGEABLE = ("spans", "events", "blobs", "scores")
+# Parts only some commits have: left out when empty, so older content hashes stay the same.
+_OPTIONAL = ("purges", "purged_rows", "scores")
 
 
 def ledger_content_hash(con: duckdb.DuckDBPyConnection, seq: int) -> str:
@@ -133,6 +135,8 @@ class PreparedBatch:
     new_blobs: list[bytes]
     span_keys: set[tuple[str, str, str]]
     duplicates: int
+    foreign: int = 0
+    """Commits made outside the batch stream (scores) before this batch was staged."""
 
 
 class DuckDBWriter:
@@ -165,6 +169,7 @@ class DuckDBWriter:
         self.committed_seq = int(top)
         self.next_seq = self.committed_seq + 1
         self.prev_hash = last[1] if last else ""
+        self.foreign = 0
         self._inflight_blobs: set[bytes] = set()
         self._inflight_spans: set[tuple[str, str, str]] = set()
 
@@ -274,12 +279,17 @@ class DuckDBWriter:
         self._inflight_blobs.update(new)
         self._inflight_spans |= keys
         self.next_seq = seq + 1
-        return PreparedBatch(seq, batch, new, keys, duplicates)
+        return PreparedBatch(seq, batch, new, keys, duplicates, self.foreign)
 
     def commit(self, prepared: PreparedBatch | CommitResult) -> CommitResult:
         """Write a prepared batch in one transaction and chain it into the ledger."""
         if isinstance(prepared, CommitResult):
             return prepared
+        shifted = prepared.seq + self.foreign - prepared.foreign
+        if shifted != prepared.seq and shifted == self.committed_seq + 1:
+            # Score commits took numbers after this batch was staged: renumber it.
+            prepared.seq, prepared.batch = shifted, prepared.batch.with_seq(shifted)
+            prepared.foreign = self.foreign
         if prepared.seq != self.committed_seq + 1:
             raise StoreError(f"batch {prepared.seq} is stale (last commit "
                              f"{self.committed_seq}); prepare it again")
@@ -318,6 +328,31 @@ class DuckDBWriter:
                  self.prev_hash, link],
             )
         return link
+
+    def commit_rows(self, table: str, rows: pa.Table) -> int:
+        """Commit rows of a table outside the batch stream (scores), as one ledger commit.
+
+        Batches already staged are renumbered when they commit. Returns the commit number.
+        """
+        seq = self.committed_seq + 1
+        rows = rows.set_column(rows.schema.get_field_index("seq"), "seq",
+                               pa.array([seq] * rows.num_rows, pa.int64()))
+        con = self.con
+        with transaction(con):
+            con.register("commit_rows", rows)
+            try:
+                con.execute(f"INSERT INTO {table} SELECT * FROM commit_rows")
+            finally:
+                con.unregister("commit_rows")
+            content = ledger_content_hash(con, seq)
+            link = chain_hash(self.prev_hash, content, self.node, seq)
+            con.execute("INSERT INTO ledger VALUES (?, ?, ?, 0, 0, 0, ?, ?, ?)",
+                        [self.node, seq, time.time_ns(), content, self.prev_hash, link])
+        self.committed_seq = seq
+        self.next_seq += 1
+        self.foreign += 1
+        self.prev_hash = link
+        return seq
 
     def reset(self) -> None:
         """Forget uncommitted work: caches, in-flight blobs and spans, sequence numbers."""

@@ -30,6 +30,27 @@ function buildTree(spans) {
   return { byId, children, roots };
 }
 
+// The trace's scores (evals, human labels, online checks), latest per name, under the summary.
+async function showScores(view, traceId) {
+  let data;
+  try {
+    data = await api("/api/scores", { trace_id: traceId });
+  } catch (err) {
+    return; // scores are an extra: the trace reads without them
+  }
+  const latest = new Map();
+  for (const s of data.scores) latest.set(s.name, s);
+  if (!latest.size) return;
+  const chips = [...latest.values()].map((s) => {
+    const shown = s.label ?? (s.value ?? (s.passed === null ? "" : (s.passed ? "pass" : "fail")));
+    return h("span", { class: s.passed === false ? "score-fail" : null,
+      title: [s.source, s.explanation].filter(Boolean).join(": "),
+      text: `${s.name}: ${typeof shown === "number" ? Number(shown.toFixed(3)) : shown}` });
+  });
+  const summary = view.querySelector(".summary");
+  if (summary) summary.after(h("div", { class: "chips scores", id: "scores" }, "scores ", chips));
+}
+
 export async function traceView(view, traceId, params) {
   const started = performance.now();
   const data = await api(`/api/traces/${encodeURIComponent(traceId)}/outline`);
@@ -156,6 +177,7 @@ export async function traceView(view, traceId, params) {
     h("div", { class: "trace-layout" }, h("div", { class: "tree-pane" }, tools, rows), detail));
   if (selected) reveal(selected);
   render();
+  showScores(view, traceId);
   view.dataset.ready = String(Math.round(performance.now() - started));
   if (selected && tree.byId.has(selected)) await select(selected);
 }
