@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,11 +41,12 @@ def run_demo(store: str, workdir: str | Path | None = None,
     root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="tracevault-demo-"))
     sdk.configure(store=store, shared_store=True, service_name="demo-team", project=project)
     runs = []
+    batch = uuid.uuid4().hex[:6]  # sessions of separate demo invocations never join
     try:
         for i, variant in enumerate(variants, 1):
             with FakeModel(script(variant)) as model:
                 run = _run_team(store, root, f"run-{i}", model.base_url, model.model,
-                                project, TASK)
+                                project, TASK, f"demo-{batch}-run-{i}")
                 runs.append(DemoRun(run.run, variant, run.trace_id, run.answer, run.ok,
                                     run.memory_dump, list(model.requests)))
     finally:
@@ -53,14 +55,14 @@ def run_demo(store: str, workdir: str | Path | None = None,
 
 
 def _run_team(store: str, root: Path, run: str, model_url: str, model: str,
-              project: str | None, task: str) -> DemoRun:
+              project: str | None, task: str, session: str) -> DemoRun:
     world = World(root / run)
     dump = root / run / "memory-steps.jsonl"
     client = OpenAI(base_url=model_url, api_key="demo")
     coder_config = {"store": store, "root": str(world.root), "project": project,
-                    "model_url": model_url, "model": model, "session_id": f"demo-{run}",
+                    "model_url": model_url, "model": model, "session_id": session,
                     "dump": str(dump), "run": run}
-    team = Team(world, client, model, f"demo-{run}", coder_config, make_dump(dump, run), task)
+    team = Team(world, client, model, session, coder_config, make_dump(dump, run), task)
     trace_id, answer, ok = team.run()
     sdk.flush()
     return DemoRun(run, "", trace_id, answer, ok, dump, [])
@@ -70,10 +72,11 @@ def rerun_team(store: str, workdir: str | Path, model_url: str, model: str, *,
                run: str = "run-1", project: str | None = None, task: str = TASK) -> DemoRun:
     """Run the team once against any OpenAI-compatible model (a cassette, another model).
 
-    ``run`` names the run (and its session, ``demo-<run>``) as in ``run_demo``.
+    ``run`` names the run as in ``run_demo``; its session is ``demo-<random>-<run>``.
     """
     sdk.configure(store=store, shared_store=True, service_name="demo-team", project=project)
     try:
-        return _run_team(store, Path(workdir), run, model_url, model, project, task)
+        return _run_team(store, Path(workdir), run, model_url, model, project, task,
+                         f"demo-{uuid.uuid4().hex[:6]}-{run}")
     finally:
         sdk.shutdown()
