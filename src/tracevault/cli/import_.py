@@ -19,11 +19,27 @@ __all__ = ["import_command"]
 @json_option
 def import_command(files: tuple[Path, ...], project: str | None, store: str | None,
                    as_json: bool) -> None:
-    """Import OTLP JSON/protobuf files, OpenTelemetry SDK span JSON or Langfuse exports."""
+    """Import trace files of other tools, or tracevault bundles.
+
+    OTLP JSON/protobuf, OpenTelemetry SDK span JSON, Langfuse exports, Inspect AI logs,
+    SWE-agent trajectories, tau-bench runs, Who&When logs; a bundle is verified first
+    (as ``tracevault bundle import``, without a required signer).
+    """
+    from ..exchange import import_bundle, is_bundle
+
     reports = []
     with open_vault(store, read_only=False) as vault:
         for path in files:
-            report = dict(vault.import_file(path, project=project))
+            if is_bundle(path):
+                if project is not None:
+                    raise click.UsageError("--project does not apply to bundles (they keep "
+                                           "their projects)")
+                info = import_bundle(vault, path).to_dict()
+                report = {"format": "tracevault-bundle", "spans": info["stored_spans"],
+                          "logs": info["stored_logs"], "scores": info["stored_scores"],
+                          "rejected": 0, "message": None}
+            else:
+                report = dict(vault.import_file(path, project=project))
             report["file"] = str(path)
             reports.append(report)
             if not as_json:

@@ -208,6 +208,15 @@ def _check_signature(zf: zipfile.ZipFile, manifest_bytes: bytes,
     return sig
 
 
+def is_bundle(path: str | Path) -> bool:
+    """Whether ``path`` is a zip holding a tracevault bundle manifest."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return MANIFEST in zf.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
 def open_bundle(path: str | Path, public_key: str | None = None) -> OpenBundle:
     """Open a bundle and check its manifest, every member's SHA-256 and the signature.
 
