@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tracevault.testing import ServerProcess
+from tracevault.testing import PostgresCluster, ServerProcess
 
 SHARED = Path(os.environ.get("TRACEVAULT_SHARED_DATA",
                              Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -89,3 +89,17 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[obj
     store = root / "demo.duckdb"
     runs = run_demo(str(store), root / "work")
     return store, runs
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A private PostgreSQL cluster for DuckLake catalogs (fails clearly when not installed)."""
+    cluster = PostgresCluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def lake_url(postgres: PostgresCluster, tmp_path: Path) -> str:
+    """A ``ducklake:postgres://`` URL on a fresh catalog database and data directory."""
+    return postgres.lake_url(tmp_path / "lake-data")

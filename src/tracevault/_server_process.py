@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,18 +26,22 @@ def free_port() -> int:
 class ServerProcess:
     """Start ``tracevault serve`` on a store and wait until it answers.
 
-    Output goes to ``<store dir>/server-<port>.log``. Use as a context manager, or call
-    ``stop()`` (SIGINT, so the server checkpoints and exits cleanly).
+    Output goes to ``<store dir>/server-<port>.log`` (``log_dir`` for a DuckLake URL). Use
+    as a context manager, or call ``stop()`` (SIGINT, so the server checkpoints and exits cleanly).
     """
 
     def __init__(self, store: str | os.PathLike[str], *args: str,
                  env: dict[str, str] | None = None, grpc: bool = True,
-                 port: int | None = None, timeout: float = 30.0) -> None:
-        self.store = Path(store)
+                 port: int | None = None, timeout: float = 30.0,
+                 log_dir: str | os.PathLike[str] | None = None) -> None:
+        is_url = str(store).startswith("ducklake:")
+        self.store: Path | str = str(store) if is_url else Path(store)
         self.port = port or free_port()
         self.grpc_port = free_port() if grpc else 0
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = self.store.parent / f"server-{self.port}.log"
+        folder = Path(log_dir) if log_dir is not None else (
+            Path(tempfile.gettempdir()) if is_url else Path(store).parent)
+        self.log = folder / f"server-{self.port}.log"
         self._log_file = self.log.open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tracevault", "serve", "--store", str(self.store),

@@ -123,7 +123,8 @@ def default_store_path() -> str:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("store", None, "Store location: a DuckDB file path (default "
-            "~/.tracevault/tracevault.duckdb)."),
+            "~/.tracevault/tracevault.duckdb) or a DuckLake URL "
+            "(ducklake:postgres://USER@HOST:PORT/DB?data_path=DIR, docs/operations.md)."),
     Setting("host", "127.0.0.1", "Interface the HTTP server binds to."),
     Setting("port", 4318, "HTTP port (OTLP/HTTP, REST API, web UI).", _int),
     Setting("grpc_port", 4317, "OTLP/gRPC port; 0 disables the gRPC receiver.", _int),
@@ -160,7 +161,8 @@ SETTINGS: tuple[Setting, ...] = (
             "(e.g. 6h, 15m; 0: only when asked, docs/compliance.md).", _seconds),
     Setting("policy_rules", "", "YAML file of policy rules checked on trace groups as spans "
             "arrive; results are stored as online scores (docs/policies.md). Empty: off."),
-    Setting("node_id", "local", "Name of this node in the integrity ledger."),
+    Setting("node_id", "local", "Name of this node in the integrity ledger (its own chain; "
+            "on a DuckLake, local becomes HOST-PID: give each node a stable name)."),
     Setting("log_level", "info", "Server log level (debug, info, warning, error)."),
 )
 

@@ -7,7 +7,7 @@ import pytest
 from tracevault.ingest import prepare_spans
 from tracevault.ingest.otlp import decode_traces_protobuf
 from tracevault.query import SpanQuery, TraceQuery
-from tracevault.store import DuckDBStore, RemoteStore, TraceStore
+from tracevault.store import DuckDBStore, DuckLakeStore, RemoteStore, TraceStore
 from tracevault.testing import workload_requests
 
 
@@ -20,10 +20,13 @@ def _write(store) -> int:
     return n
 
 
-@pytest.fixture(params=["duckdb", "remote"])
+@pytest.fixture(params=["duckdb", "ducklake", "remote", "remote-ducklake"])
 def backend(request, tmp_path):
-    if request.param == "duckdb":
-        store = DuckDBStore(tmp_path / "s.duckdb")
+    if request.param in ("duckdb", "ducklake"):
+        if request.param == "duckdb":
+            store = DuckDBStore(tmp_path / "s.duckdb")
+        else:
+            store = DuckLakeStore(request.getfixturevalue("lake_url"))
         n = _write(store)
         yield store, n
         store.close()
@@ -31,7 +34,11 @@ def backend(request, tmp_path):
     from tests.conftest import RunningServer
 
     path = tmp_path / "s.duckdb"
-    seed = DuckDBStore(path)
+    if request.param == "remote-ducklake":
+        path = request.getfixturevalue("lake_url")
+        seed = DuckLakeStore(path)
+    else:
+        seed = DuckDBStore(path)
     n = _write(seed)
     seed.close()
     server = RunningServer(path, grpc=False)

@@ -14,6 +14,7 @@ from .evals import eval_group, scores_group
 from .exchange import bundle_group, export_command
 from .fake_model import fake_model_command
 from .import_ import import_command
+from .maintain import maintain_command
 from .policy import policy_group
 from .replay import diff_command, replay_command
 from .report import report_command
@@ -39,6 +40,7 @@ main.add_command(import_command)
 main.add_command(schema_group)
 main.add_command(verify_command)
 main.add_command(ledger_group)
+main.add_command(maintain_command)
 main.add_command(demo_command)
 main.add_command(fake_model_command)
 main.add_command(sql_command)

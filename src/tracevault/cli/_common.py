@@ -22,7 +22,8 @@ def store_option(f: F) -> F:
     """``--store PATH`` (env ``TRACEVAULT_STORE``)."""
     return click.option(
         "--store", "store", envvar="TRACEVAULT_STORE", default=None, metavar="PATH",
-        help="Store: DuckDB file path or server URL (default ~/.tracevault/tracevault.duckdb).",
+        help="Store: DuckDB file path, ducklake:postgres://... URL or server URL "
+             "(default ~/.tracevault/tracevault.duckdb).",
     )(f)
 
 
@@ -37,7 +38,8 @@ def open_vault(store: str | None, read_only: bool = True) -> Any:
     from ..query import open as tv_open
 
     path = store or default_store_path()
-    if read_only and "://" not in path and path != ":memory:" and not os.path.exists(path):
+    if read_only and "://" not in path and path != ":memory:" \
+            and not path.startswith("ducklake:") and not os.path.exists(path):
         raise click.UsageError(f"no store at {path} (ingest something first, or pass --store)")
     return tv_open(path, read_only=read_only)
 

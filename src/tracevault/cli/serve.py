@@ -17,7 +17,8 @@ __all__ = ["serve_command"]
 @click.option("--grpc-port", type=int, default=None,
               help="OTLP/gRPC port (default 4317; 0 disables).")
 @click.option("--store", default=None, envvar="TRACEVAULT_STORE", metavar="PATH",
-              help="DuckDB store file (default ~/.tracevault/tracevault.duckdb).")
+              help="DuckDB store file (default ~/.tracevault/tracevault.duckdb) or a "
+                   "ducklake:postgres://... URL.")
 @click.option("--api-keys", default=None, metavar="KEY=PROJECT,...",
               help="Require API keys; each key reads and writes only its project.")
 @click.option("--redact", default=None, metavar="DETECTORS",

@@ -264,7 +264,7 @@ class Vault:
 
 def open(store: str | None = None, *, read_only: bool = False,  # noqa: A001
          api_key: str | None = None) -> Vault:
-    """Open a store: a DuckDB path, ``duckdb:PATH``, ``:memory:`` or a server URL.
+    """Open a store: a DuckDB path, ``duckdb:PATH``, ``:memory:``, a DuckLake or server URL.
 
     Without ``store``, ``TRACEVAULT_STORE`` or the default path is used. When a running
     ``tracevault serve`` holds the file, reads go through that server.

@@ -18,7 +18,7 @@ from .._version import __version__
 from ..config import Settings
 from ..ingest._pipeline import IngestPipeline
 from ..ingest._workers import WorkerPool
-from ..store import DuckDBStore, announce_path
+from ..store import DuckDBStore, DuckLakeStore, announce_path
 from ..ui import mount_ui
 from ._analysis import router as analysis_router
 from ._api import router as api_router
@@ -87,7 +87,8 @@ def create_app(settings: Settings | None = None, store: Any = None,
         sys.setswitchinterval(0.0005)
         _configure_redaction(settings)
         owned = store is None
-        st_store = store if store is not None else DuckDBStore(
+        backend = DuckLakeStore if settings.store_path.startswith("ducklake:") else DuckDBStore
+        st_store = store if store is not None else backend(
             settings.store_path, memory_limit=settings.memory_limit,
             node_id=settings.node_id, cache_mb=settings.content_cache_mb,
             threads=settings.duckdb_threads)
@@ -111,7 +112,7 @@ def create_app(settings: Settings | None = None, store: Any = None,
                          grpc_server.bound_port)
             if settings.retention_every and hasattr(st_store, "apply_retention"):
                 retention = asyncio.create_task(_retention_loop(st, settings.retention_every))
-            if announce_url and owned:
+            if announce_url and owned and backend is DuckDBStore:
                 announced = announce_path(settings.store_path)
                 announced.write_bytes(orjson.dumps({"url": announce_url, "pid": os.getpid()}))
             yield

@@ -2,8 +2,10 @@
 
 Checks, in order of cost:
 
-1. the chain: sequence numbers contiguous, each ``prev_hash`` the previous ``chain_hash``,
-   each ``chain_hash`` recomputed from its ``content_hash``;
+1. the chain of each node: sequence numbers contiguous (on a single-node store, node
+   ``local``) or rising and never shared with another node (on a DuckLake, where nodes
+   take numbers from one counter), each ``prev_hash`` the previous ``chain_hash``, each
+   ``chain_hash`` recomputed from its ``content_hash``;
 2. each commit's ``content_hash`` recomputed from the row digests stored under its
    ``seq`` (a removed or added row changes it), and its row counts;
 3. rows whose ``seq`` has no ledger entry (added outside any commit);
@@ -107,6 +109,9 @@ def verify_connection(con: duckdb.DuckDBPyConnection) -> VerifyReport:
     prev_by_node: dict[str, tuple[int, str]] = {}
     known_seqs = set()
     for node, seq, n_spans, n_events, n_blobs, content, prev, chain in ledger:
+        if seq in known_seqs:
+            report.problems.append(Problem("chain", "ledger", seq,
+                                           "sequence number used by two commits"))
         known_seqs.add(seq)
         last_seq, last_hash = prev_by_node.get(node, (0, ""))
         if prev != last_hash:

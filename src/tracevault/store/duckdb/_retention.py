@@ -68,10 +68,17 @@ def set_policy(con: duckdb.DuckDBPyConnection, name: str, *, keep_days: int,
         raise InputError("keep_days must be 0 or more")
     if action == "archive" and not archive_dir:
         raise InputError("an archive policy needs an archive directory")
-    con.execute("INSERT OR REPLACE INTO retention_policies VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [name, project, service, agent, keep_days, action,
-                 str(Path(archive_dir).resolve()) if archive_dir else None, _now()])
+    _replace(con, "retention_policies", [
+        name, project, service, agent, keep_days, action,
+        str(Path(archive_dir).resolve()) if archive_dir else None, _now()])
     return _policies(con, name)[0]
+
+
+def _replace(con: duckdb.DuckDBPyConnection, table: str, row: list[Any]) -> None:
+    """Insert ``row``, replacing the row of the same name (no upsert: DuckLake has no keys)."""
+    with transaction(con):
+        con.execute(f"DELETE FROM {table} WHERE name = ?", [row[0]])
+        con.execute(f"INSERT INTO {table} VALUES ({', '.join('?' * len(row))})", row)
 
 
 def remove_policy(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -96,8 +103,7 @@ def add_hold(con: duckdb.DuckDBPyConnection, name: str, *, reason: str,
 
         parse_filter(filter)  # a FilterSyntaxError names the column
     ids = [t.strip().lower() for t in trace_ids or [] if t.strip()]
-    con.execute("INSERT OR REPLACE INTO legal_holds VALUES (?, ?, ?, ?, ?, ?)",
-                [name, project, ids or None, filter, reason, _now()])
+    _replace(con, "legal_holds", [name, project, ids or None, filter, reason, _now()])
     return _holds(con, name)[0]
 
 
@@ -251,7 +257,7 @@ def _archive(store: Any, plan: PlannedPurge, seq: int) -> tuple[str, str]:
 def purge(store: Any, writer: DuckDBWriter, plan: PlannedPurge) -> dict[str, Any]:
     """Remove a planned purge's traces in one ledgered commit; returns the purge row."""
     con = writer.con
-    seq = writer.committed_seq + 1
+    seq = writer.allocate_seq()
     archive = digest = None
     if plan.policy["action"] == "archive" and plan.traces:
         archive, digest = _archive(store, plan, seq)

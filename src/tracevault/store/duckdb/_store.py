@@ -100,6 +100,8 @@ class _BlobCache:
 class DuckDBStore:
     """A tracevault store in one DuckDB file (or ``:memory:``)."""
 
+    _writer_class: type[DuckDBWriter] = DuckDBWriter
+
     def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False,
                  memory_limit: str = "1GB", node_id: str = "local",
                  cache_mb: int = 64, threads: int | None = None) -> None:
@@ -107,8 +109,6 @@ class DuckDBStore:
         self.read_only = read_only
         self.node_id = node_id
         self._cache_bytes = cache_mb << 20
-        if self.path != ":memory:" and not read_only:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         config: dict[str, Any] = {
             "memory_limit": memory_limit,
             "storage_compatibility_version": "v1.5.0",
@@ -117,8 +117,22 @@ class DuckDBStore:
         }
         if threads:
             config["threads"] = threads
+        self._con = self._connect(config)
+        self._migrate()
+        wal = Path(self.path + ".wal")
+        if not read_only and wal.exists() and wal.stat().st_size > 16 << 20:
+            # Left by a crash: fold it into the file now, so the next start is fast.
+            self._con.execute("CHECKPOINT")
+        self._writer: DuckDBWriter | None = None
+        self._write_lock = threading.Lock()
+        self._blob_cache = _BlobCache(32 << 20)
+
+    def _connect(self, config: dict[str, Any]) -> duckdb.DuckDBPyConnection:
+        """Open the database file; busy and broken files raise store errors."""
+        if self.path != ":memory:" and not self.read_only:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._con = duckdb.connect(self.path, read_only=read_only, config=config)
+            return duckdb.connect(self.path, read_only=self.read_only, config=config)
         except duckdb.IOException as exc:
             text = str(exc)
             if "lock" in text.lower():
@@ -130,14 +144,14 @@ class DuckDBStore:
             raise StoreError(f"cannot open store {self.path}: {exc}") from None
         except duckdb.Error as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}") from None
-        migrate(self._con, read_only=read_only)
-        wal = Path(self.path + ".wal")
-        if not read_only and wal.exists() and wal.stat().st_size > 16 << 20:
-            # Left by a crash: fold it into the file now, so the next start is fast.
-            self._con.execute("CHECKPOINT")
-        self._writer: DuckDBWriter | None = None
-        self._write_lock = threading.Lock()
-        self._blob_cache = _BlobCache(32 << 20)
+
+    def _checkpoint(self) -> None:
+        """Fold the write-ahead log into the file."""
+        self._con.execute("CHECKPOINT")
+
+    def _migrate(self) -> None:
+        """Bring the store's tables to the current version."""
+        migrate(self._con, read_only=self.read_only)
 
     @property
     def url(self) -> str:
@@ -153,7 +167,7 @@ class DuckDBStore:
         with self._write_lock:
             try:
                 if not self.read_only:
-                    self._con.execute("CHECKPOINT")
+                    self._checkpoint()
             except duckdb.Error:
                 pass
             self._con.close()
@@ -169,7 +183,8 @@ class DuckDBStore:
         if self.read_only:
             raise StoreError("store was opened read-only")
         if self._writer is None:
-            self._writer = DuckDBWriter(self._con.cursor(), self.node_id, self._cache_bytes)
+            self._writer = self._writer_class(self.cursor(), self.node_id,
+                                              self._cache_bytes, read_con=self.cursor())
         return self._writer
 
     def write(self, drafts: Sequence[SpanDraft],
@@ -471,7 +486,7 @@ class DuckDBStore:
                 # Caches may know removed blobs and traces: start them afresh.
                 self._writer = None
                 self._blob_cache = _BlobCache(32 << 20)
-                self._con.execute("CHECKPOINT")
+                self._checkpoint()
         return out
 
     def log_access(self, principal: str, action: str, target: str | None = None,
@@ -527,8 +542,18 @@ class DuckDBStore:
         for table in ("spans", "events", "blobs", "ledger"):
             out[table] = int(cur.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
         out["traces"] = int(cur.execute("SELECT count(*) FROM traces").fetchone()[0])
-        out["bytes"] = os.path.getsize(self.path) if self.path != ":memory:" else 0
+        out["bytes"] = self._bytes()
         return out
+
+    def maintain(self, keep_snapshots_days: int = 7) -> dict[str, Any]:
+        """Fold the write-ahead log into the file (freed pages are reused by later writes)."""
+        with self._write_lock:
+            self._checkpoint()
+        return {"checkpointed": True, "bytes": self._bytes()}
+
+    def _bytes(self) -> int:
+        """Bytes on disk."""
+        return os.path.getsize(self.path) if self.path != ":memory:" else 0
 
     def _execute(self, sql: str, params: list[Any]) -> duckdb.DuckDBPyConnection:
         try:

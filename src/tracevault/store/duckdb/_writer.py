@@ -149,9 +149,10 @@ class DuckDBWriter:
     prepared before the reset are invalid.
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, node: str, cache_bytes: int) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, node: str, cache_bytes: int,
+                 read_con: duckdb.DuckDBPyConnection | None = None) -> None:
         self.con = con
-        self.read_con = con.cursor()
+        self.read_con = read_con if read_con is not None else con.cursor()
         self.node = node
         self.lifter = Lifter(TraceCache(cache_bytes))
         self.index = BlobIndex()
@@ -334,7 +335,7 @@ class DuckDBWriter:
 
         Batches already staged are renumbered when they commit. Returns the commit number.
         """
-        seq = self.committed_seq + 1
+        seq = self.allocate_seq()
         rows = rows.set_column(rows.schema.get_field_index("seq"), "seq",
                                pa.array([seq] * rows.num_rows, pa.int64()))
         con = self.con
@@ -353,6 +354,10 @@ class DuckDBWriter:
         self.foreign += 1
         self.prev_hash = link
         return seq
+
+    def allocate_seq(self) -> int:
+        """The number of the next commit outside the batch stream (scores, purges)."""
+        return self.committed_seq + 1
 
     def reset(self) -> None:
         """Forget uncommitted work: caches, in-flight blobs and spans, sequence numbers."""
