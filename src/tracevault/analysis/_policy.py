@@ -9,6 +9,7 @@ kind. Every mistake is reported as one line naming the rule and the field
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
@@ -171,15 +172,16 @@ def _matches(value: Any, where: str) -> tuple[Match, ...]:
     return tuple(out)
 
 
-class _Rule:
+class _Rule(ABC):
     """Shared behaviour of the four rule kinds."""
 
     kind: ClassVar[str]
     name: str
     description: str
 
+    @abstractmethod
     def _check(self) -> None:
-        raise NotImplementedError
+        """Raise ``PolicyError`` naming the field that is wrong."""
 
     def __post_init__(self) -> None:
         try:

@@ -41,9 +41,11 @@ def create_dataset(vault: Any, name: str, *, filter: str | None = None,  # noqa:
     candidates = [item_from_trace(s, vault.trace(s.trace_id, project=s.project).spans)
                   for s in summaries]
     base: list[dict[str, Any]] = []
+    extends = None
     if extend:
         try:
-            base = store.dataset_items(name)[1]
+            latest, base = store.dataset_items(name)
+            extends = latest["version"]
         except NotFound:
             base = []
         known = {i["id"] for i in base}
@@ -56,8 +58,7 @@ def create_dataset(vault: Any, name: str, *, filter: str | None = None,  # noqa:
     items = base + sample(candidates, n, sampling, seed, by) if candidates else base
     source = {"filter": filter, "from": start, "to": end, "project": project, "n": n,
               "sampling": sampling, "by": by, "seed": seed, "dedup": dedup,
-              "extends": (store.dataset_items(name)[0]["version"] if extend and base
-                          else None), "matched": len(summaries)}
+              "extends": extends, "matched": len(summaries)}
     version = store.save_dataset(name, items, source, description)
     return store.dataset_items(name, version)[0]
 

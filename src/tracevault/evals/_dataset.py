@@ -140,7 +140,8 @@ def sample(items: Sequence[dict[str, Any]], n: int | None, how: str = "recent",
             continue
         quota[k] -= 1
     picked = [x for k in order for x in rng.sample(strata[k], min(quota[k], len(strata[k])))]
-    rest = [x for x in newest if x not in picked]
+    chosen = {id(x) for x in picked}
+    rest = [x for x in newest if id(x) not in chosen]
     return picked + rng.sample(rest, min(n - len(picked), len(rest)))
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._exceptions import ConfigError, InputError
+from .._exceptions import ConfigError, InputError, NotFound
 from ._score import Score, get_evaluator
 
 __all__ = ["ExperimentResult", "load_function", "run_experiment"]
@@ -141,7 +141,7 @@ def _spans(vault: Any, trace_id: str) -> list[Any]:
     while True:
         try:
             return list(vault.trace(trace_id).spans)
-        except Exception:
+        except NotFound:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)

@@ -78,7 +78,7 @@ class Score:
         unknown = set(data) - names
         if unknown:
             raise InputError(f"unknown score field(s): {', '.join(sorted(unknown))}")
-        return cls(**{k: v for k, v in data.items() if v is not None or k in ("value",)})
+        return cls(**{k: v for k, v in data.items() if v is not None})
 
 
 @runtime_checkable

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -10,6 +11,7 @@ import orjson
 
 from .._exceptions import InputError, TraceVaultError
 from ..ingest._raw import RawEvent, RawLink, RawLog, RawSpan, check_ids
+from ..store._assemble import deref
 
 __all__ = ["TraceRecords", "iter_traces", "log_from_dict", "log_to_dict", "read_trace",
            "select_traces", "span_from_dict", "span_to_dict"]
@@ -111,25 +113,24 @@ def read_trace(store: Any, project: str | None, trace_id: str) -> TraceRecords:
                         commits)
 
 
-class _Source:
+class _Source(ABC):
     """Where the stored rows of one trace come from."""
 
+    @abstractmethod
     def rows(self, sql: str, project: str, trace_id: str) -> list[dict[str, Any]] | None:
-        raise NotImplementedError
+        """Rows of ``sql`` (with ``{where}`` selecting the trace), or None if refused."""
 
+    @abstractmethod
     def original(self, span_id: str) -> dict[str, Any]:
-        raise NotImplementedError
+        """A span's attributes exactly as sent."""
 
+    @abstractmethod
     def blob(self, h: bytes | None) -> Any:
-        raise NotImplementedError
+        """A stored content value by hash."""
 
     def deref(self, value: Any) -> Any:
         """Replace ``{"$ref": hash}`` placeholders by the stored values."""
-        if isinstance(value, dict):
-            if len(value) == 1 and "$ref" in value:
-                return self.blob(bytes.fromhex(value["$ref"]))
-            return {k: self.deref(v) for k, v in value.items()}
-        return value
+        return deref(value, self.blob)
 
 
 class _Local(_Source):

@@ -267,11 +267,9 @@ class IngestPipeline:
             try:
                 return fn()
             finally:
-                if not reset:
-                    pass
-                elif self.workers is not None:
+                if reset and self.workers is not None:
                     self._reset_all()
-                elif self._two_stage:
+                elif reset and self._two_stage:
                     self._reset()
 
     def _reset(self) -> None:

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from .._exceptions import AuthError
 from ..analysis import DEFAULT_FLAGS, render_incident
 from ..query._api import Vault
-from ._api import _json, _scope
+from ._api import _arrow, _json, _scope
 from ._state import audit, state
 
 __all__ = ["router"]
@@ -49,11 +49,7 @@ async def run_sql(request: Request, body: SqlRequest,
     table: pa.Table = await run_in_threadpool(st.store.sql, body.sql, body.limit)
     await run_in_threadpool(audit, request, "read.sql", body.sql[:500])
     if format == "arrow":
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
-        return Response(sink.getvalue().to_pybytes(),
-                        media_type="application/vnd.apache.arrow.stream")
+        return _arrow(table)
     return _json({"columns": table.column_names, "rows": table.to_pylist()})
 
 

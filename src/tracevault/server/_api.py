@@ -56,6 +56,15 @@ def _json(data: Any) -> Response:
     return Response(orjson.dumps(data, default=_default), media_type="application/json")
 
 
+def _arrow(table: pa.Table) -> Response:
+    """An Arrow IPC stream response."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return Response(sink.getvalue().to_pybytes(),
+                    media_type="application/vnd.apache.arrow.stream")
+
+
 def _default(value: Any) -> Any:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value).hex()
@@ -165,11 +174,7 @@ def list_spans(request: Request, f: Annotated[Filters, Depends()],
                       offset=f.offset)
     table = state(request).store.spans_table(query)
     if format == "arrow":
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
-        return Response(sink.getvalue().to_pybytes(),
-                        media_type="application/vnd.apache.arrow.stream")
+        return _arrow(table)
     return _json({"spans": table.to_pylist(), "limit": f.limit, "offset": f.offset})
 
 

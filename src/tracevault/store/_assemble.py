@@ -26,6 +26,15 @@ def _loads(text: str | None) -> Any:
     return orjson.loads(text) if text else None
 
 
+
+def deref(value: Any, blob: Callable[[bytes], Any]) -> Any:
+    """``value`` with every ``{"$ref": hash}`` placeholder replaced by ``blob(hash)``."""
+    if isinstance(value, dict):
+        if len(value) == 1 and "$ref" in value:
+            return blob(bytes.fromhex(value["$ref"]))
+        return {k: deref(v, blob) for k, v in value.items()}
+    return value
+
 class Assembler:
     """Reconstructs the spans of one trace from stored rows."""
 
@@ -267,11 +276,7 @@ class Assembler:
                 "body": self._deref(_loads(e.get("body")))}
 
     def _deref(self, value: Any) -> Any:
-        if isinstance(value, dict):
-            if len(value) == 1 and "$ref" in value:
-                return self.blob(bytes.fromhex(value["$ref"]))
-            return {k: self._deref(v) for k, v in value.items()}
-        return value
+        return deref(value, self.blob)
 
     # -- original attributes ---------------------------------------------------------------
     def original_attributes(self, span_id: str) -> dict[str, Any]:
