@@ -16,6 +16,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from tracevault.query import TraceQuery
 from tracevault.store import DuckLakeStore, RemoteStore
 from tracevault.testing import PostgresCluster, ServerProcess
 
@@ -111,3 +112,46 @@ def test_three_nodes_one_killed_every_acked_span_on_every_survivor(
     finally:
         for srv in servers:
             srv.stop()
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tracevault", *args], capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def test_a_purge_from_elsewhere_reaches_a_serving_node(postgres: PostgresCluster,
+                                                      tmp_path: Path) -> None:
+    url = postgres.lake_url(tmp_path / "lake")
+    DuckLakeStore(url).close()
+    spans = _spans(0, 6, 5)
+    servers = [ServerProcess(url, env={"TRACEVAULT_NODE_ID": f"node-{i}"}, log_dir=tmp_path)
+               for i in range(2)]
+    try:
+        first = Sender(servers[0], spans)
+        first.run()
+        assert len(first.acked) == 30
+        reader = RemoteStore(servers[1].url)
+        try:
+            _purge_and_resend(url, servers[0], spans, first, reader)
+        finally:
+            reader.close()
+        done = _cli("verify", "--store", url)
+        assert done.returncode == 0, done.stdout + done.stderr
+    finally:
+        for srv in servers:
+            srv.stop()
+
+
+def _purge_and_resend(url: str, node: ServerProcess, spans: list[ReadableSpan],
+                      first: Sender, reader: RemoteStore) -> None:
+    before = {t: reader.get_trace(None, t) for t in {t for t, _ in first.acked}}
+    # Another process (any machine reaching the lake) purges everything.
+    for args in (("retention", "set", "all", "--keep-days", "0"), ("retention", "apply")):
+        done = _cli(*args, "--store", url)
+        assert done.returncode == 0, done.stderr
+    assert reader.list_traces(TraceQuery()) == []
+    # The node knew every span and blob; sent again, they are stored again, whole.
+    again = Sender(node, spans)
+    again.run()
+    assert again.acked == first.acked and not again.failed
+    assert {t: reader.get_trace(None, t) for t in before} == before

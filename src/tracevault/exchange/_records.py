@@ -80,8 +80,8 @@ def read_trace(store: Any, project: str | None, trace_id: str) -> TraceRecords:
     if hasattr(store, "trace_assembler") and hasattr(store, "cursor"):
         summary, asm = store.trace_assembler(project, trace_id)
         spans = asm.spans()
-        seqs = store.trace_summary(summary["project"], trace_id)
-        src: _Source = _Local(store, asm, (seqs["first_seq"], seqs["last_seq"]))
+        commits = store.commit_filter(store.trace_summary(summary["project"], trace_id))
+        src: _Source = _Local(store, asm, commits)
     else:
         trace = store.get_trace(project, trace_id)
         summary, spans = trace["summary"], trace["spans"]
@@ -134,13 +134,13 @@ class _Source(ABC):
 
 
 class _Local(_Source):
-    def __init__(self, store: Any, asm: Any, seqs: tuple[int, int]) -> None:
-        self.store, self.asm, self.seqs = store, asm, seqs
+    def __init__(self, store: Any, asm: Any, commits: tuple[str, list[Any]]) -> None:
+        self.store, self.asm, self.commits = store, asm, commits
 
     def rows(self, sql: str, project: str, trace_id: str) -> list[dict[str, Any]] | None:
-        where = "project = ? AND trace_id = ? AND seq BETWEEN ? AND ?"
+        where = f"project = ? AND trace_id = ? AND {self.commits[0]}"
         cur = self.store.cursor().execute(sql.format(where=where),
-                                          [project, trace_id, *self.seqs])
+                                          [project, trace_id, *self.commits[1]])
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 

@@ -40,10 +40,18 @@ class Assembler:
 
     def __init__(self, rows: list[dict[str, Any]], events: list[dict[str, Any]],
                  load: BlobLoader) -> None:
-        self.rows = {r["span_id"]: r for r in rows}
-        self.order = [r["span_id"] for r in rows]
+        # A span stored twice (sent to two nodes of a lake at the same moment) reads once:
+        # its first row, with the span events of that row's commit.
+        self.rows: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            self.rows.setdefault(r["span_id"], r)
+        self.order = list(self.rows)
         self.events: dict[str, list[dict[str, Any]]] = {}
         for e in events:
+            row = self.rows.get(e["span_id"])
+            if row is not None and e.get("seq", row.get("seq")) != row.get("seq") \
+                    and e.get("source") == "span":
+                continue
             self.events.setdefault(e["span_id"], []).append(e)
         self._load = load
         self._blobs: dict[bytes, Any] = {}

@@ -178,7 +178,7 @@ def _check_row_hashes(con: duckdb.DuckDBPyConnection, report: VerifyReport) -> N
         names = [c for c, _, _ in TABLES[table]]
         ids = ("trace_id", "span_id")
         id_pos = [names.index(i) for i in ids]
-        for rows in _batches(con, f"SELECT * FROM {table}"):
+        for rows in _batches(con, f"SELECT {', '.join(names)} FROM {table}"):
             for row in rows:
                 stored = row[-2]
                 if stored is None or row_hash(row[:-2]) != bytes(stored):

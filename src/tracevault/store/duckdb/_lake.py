@@ -12,15 +12,22 @@ import os
 import re
 import socket
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import duckdb
+import pyarrow as pa
 
-from ..._exceptions import ConfigError, StoreError
-from ._migrations import migrate
-from ._store import DuckDBStore
+from ..._exceptions import ConfigError, NotFound, StoreError
+from ...ingest._draft import SpanDraft
+from ...ingest._raw import RawLog
+from .._batch import LiftedBatch
+from .._codec import hkey
+from ._lakeindex import CATALOG, LakeIndex
+from ._migrations import TRACES_SELECT, migrate
+from ._store import _TRACE_COLUMNS, DuckDBStore, _records
 from ._writer import CommitResult, DuckDBWriter, PreparedBatch
 
 __all__ = ["DuckLakeStore", "load_extensions", "parse_lake_url"]
@@ -31,10 +38,25 @@ _COLUMN_KEY = re.compile(r"\s+PRIMARY KEY(?=\s*[,)])")
 _TABLE_KEY = re.compile(r",\s*PRIMARY KEY\s*\([^)]*\)")
 _UPSERT_META = re.compile(r"INSERT OR REPLACE INTO tv_meta VALUES \('(\w+)', \?\)")
 _DATA_PATH = re.compile(r"(?:^|\s)data_path=(\S+)")
-_CATALOG = "__ducklake_metadata_lake"
-_NEXTVAL = ("SELECT * FROM postgres_query('" + _CATALOG + "', "
-            "'SELECT nextval(''tv_commit_seq'')')")
+_CATALOG = CATALOG
 _RETRIES = 8
+# Spans and events carry a ``day`` column (UTC day of start_ns / time_ns) that partitions
+# their files by day; rows are sorted within each file (on insert and when files are
+# merged), so the min/max statistics of files narrow to few traces, blob keys and times.
+_DAY = {"spans": "start_ns", "events": "time_ns"}
+_SORTED = {"spans": "project, trace_id, start_ns", "events": "project, trace_id, time_ns",
+           "trace_parts": "project, trace_id"}
+# Blobs stay in commit order: they are looked up by commit (``seq``), which then narrows
+# the row groups of a merged file as well as the files.
+_LAYOUT_VERSION = "1"
+# The trace summary, plus how many parts hold only log records (0: no events to read).
+_SUMMARY_SELECT = TRACES_SELECT.replace(
+    "min(seq) AS first_seq,", "min(seq) AS first_seq, "
+    "count(*) FILTER (WHERE span_count = 0) AS log_parts,")
+_QUEUE_TABLE = ("CREATE TABLE IF NOT EXISTS blob_purge_queue (hash BLOB NOT NULL, "
+                "marked_seq BIGINT NOT NULL, marked_ns BIGINT NOT NULL)")
+BLOB_GRACE_NS = 60 * 10**9
+"""Blobs a purge leaves unreferenced are removed by a purge at least this much later."""
 
 
 def parse_lake_url(url: str) -> tuple[str, str]:
@@ -114,30 +136,81 @@ class _LakeDDL:
         return self._con.execute(sql, params) if params is not None else self._con.execute(sql)
 
 
+class PurgeRaced(StoreError):
+    """Another node purged after this batch was prepared; prepare it again."""
+
+
 class LakeWriter(DuckDBWriter):
     """Group commit into a DuckLake shared by nodes: global commit numbers, retried commits.
 
     Each commit takes its number from the PostgreSQL sequence ``tv_commit_seq`` in the
     catalog database when it commits, so numbers never collide across nodes and rise
     within each node's chain; a node's chain may skip the numbers other nodes took.
+    Deduplication asks the lake index, so spans and blobs another node committed count
+    as stored. When another node purged (the purge epoch moved), the caches are dropped
+    and the batch is refused; the client sends it again and it is prepared afresh.
     """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, node: str, cache_bytes: int,
+                 read_con: duckdb.DuckDBPyConnection | None = None) -> None:
+        self.locator = LakeIndex(con)
+        super().__init__(con, node, cache_bytes, read_con)
+        self.epoch = self.locator.epoch()
+
+    def _load_indexes(self) -> None:
+        """Nothing to load: the lake index in PostgreSQL knows every node's rows."""
 
     def allocate_seq(self) -> int:
         """A number no other node will use, above every number this node used before."""
-        return int(self.con.execute(_NEXTVAL).fetchone()[0])
+        return self.locator.next_commit()[0]
 
     def commit(self, prepared: PreparedBatch | CommitResult) -> CommitResult:
         """Number the batch from the shared sequence, then commit it as the file store does."""
         if isinstance(prepared, CommitResult):
             return prepared
-        seq = self.allocate_seq()
+        seq, epoch = self.locator.next_commit()
+        if epoch != self.epoch:
+            self.epoch = epoch
+            self.reset()
+            raise PurgeRaced("a retention purge ran on another node since this batch was "
+                             "prepared; send it again")
         prepared.seq, prepared.batch = seq, prepared.batch.with_seq(seq)
         prepared.foreign = self.foreign
         self.committed_seq = seq - 1
         return super().commit(prepared)
 
+    def _purged_since(self) -> bool:
+        """Whether another node purged since this writer last looked (caches then reset)."""
+        epoch = self.locator.epoch()
+        if epoch == self.epoch:
+            return False
+        self.epoch = epoch
+        self.reset()
+        return True
+
+    def prepare(self, drafts: list[SpanDraft],
+                logs: Sequence[tuple[str, RawLog]] = ()) -> PreparedBatch | CommitResult:
+        """Dedup and lift a batch, with caches dropped first if another node purged."""
+        self._purged_since()
+        return super().prepare(drafts, logs)
+
+    def assemble(self, batches: Sequence[LiftedBatch]) -> PreparedBatch | CommitResult:
+        """Stage rows lifted by ingest workers; refused if another node purged since."""
+        if self._purged_since():  # the workers' caches are stale too: lift again
+            raise PurgeRaced("a retention purge ran on another node; lift the batch again")
+        return super().assemble(batches)
+
+    def write(self, drafts: list[SpanDraft],
+              logs: Sequence[tuple[str, RawLog]] = ()) -> CommitResult:
+        """Prepare and commit; prepared again once if another node purged meanwhile."""
+        try:
+            return super().write(drafts, logs)
+        except PurgeRaced:
+            return super().write(drafts, logs)
+
     def _commit(self, prepared: PreparedBatch) -> str:
-        """Commit, retrying when another node's concurrent commit conflicts."""
+        """Index the rows, then commit, retrying when another node's commit conflicts."""
+        self.locator.record(prepared.seq, prepared.batch.tables)
         for attempt in range(_RETRIES):
             try:
                 return super()._commit(prepared)
@@ -146,6 +219,45 @@ class LakeWriter(DuckDBWriter):
                     raise
                 time.sleep(0.02 * 2 ** attempt)
         raise AssertionError("unreachable")
+
+    def _insert_sql(self, table: str) -> str:
+        """Spans and events get their ``day`` partition column as they are inserted."""
+        if table in _DAY:
+            return (f"INSERT INTO {table} SELECT *, make_timestamp_ns({_DAY[table]})::DATE "
+                    "FROM batch_rows")
+        return super()._insert_sql(table)
+
+    def _stored_span_ids(self, traces: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
+        """Committed spans of these traces, read from the commits the index names."""
+        found = self.locator.trace_seqs(traces)
+        seqs = sorted({s for v in found.values() for s in v})
+        if not seqs:
+            return []
+        con = self.read_con
+        con.register("cold_traces", pa.table({"project": [k[0] for k in found],
+                                              "trace_id": [k[1] for k in found]}))
+        try:
+            return con.execute(
+                "SELECT s.project, s.trace_id, s.span_id FROM spans s JOIN cold_traces c "
+                f"USING (project, trace_id) WHERE s.seq IN ({', '.join(map(str, seqs))})"
+            ).fetchall()
+        finally:
+            con.unregister("cold_traces")
+
+    def _new_blobs(self, hashes: list[bytes]) -> list[bytes]:
+        """The blobs no node has stored yet (the index, then the rows, decide)."""
+        candidates = [h for h in dict.fromkeys(hashes)
+                      if h not in self._inflight_blobs and h not in self.index]
+        keys = [hkey(h) for h in candidates]
+        seqs = self.locator.blob_seqs(keys)
+        stored: set[bytes] = set()
+        if seqs:
+            rows = self.read_con.execute(
+                "SELECT hash FROM blobs WHERE hkey IN (SELECT unnest(?::BIGINT[])) AND seq "
+                f"IN ({', '.join(map(str, seqs))})", [keys]).fetchall()
+            stored = {bytes(r[0]) for r in rows}
+            self.index.remember(stored)
+        return [h for h in candidates if h not in stored]
 
 
 class DuckLakeStore(DuckDBStore):
@@ -157,6 +269,7 @@ class DuckLakeStore(DuckDBStore):
     """
 
     _writer_class = LakeWriter
+    _blob_grace_ns = BLOB_GRACE_NS
 
     def __init__(self, url: str, *, read_only: bool = False, node_id: str = "local",
                  **options: Any) -> None:
@@ -165,6 +278,11 @@ class DuckLakeStore(DuckDBStore):
         if node_id == "local":
             node_id = f"{socket.gethostname()}-{os.getpid()}"
         super().__init__(url, read_only=read_only, node_id=node_id, **options)
+
+    @property
+    def locator(self) -> LakeIndex:
+        """The lake's trace and blob index (in the catalog database)."""
+        return LakeIndex(self.cursor())
 
     @property
     def url(self) -> str:
@@ -180,7 +298,7 @@ class DuckLakeStore(DuckDBStore):
         load_extensions(con)
         if not self._data_path.startswith(("s3://", "gs://", "az://", "abfss://", "r2://")):
             Path(self._data_path).mkdir(parents=True, exist_ok=True)
-        opts = "DATA_PATH ?" + (", READ_ONLY" if self.read_only else "")
+        opts = "DATA_PATH ?, DATA_INLINING_ROW_LIMIT 0" + (", READ_ONLY" if self.read_only else "")
         try:
             con.execute(f"ATTACH 'ducklake:postgres:{self._dsn}' AS lake ("
                         + opts.replace("?", "'" + self._data_path.replace("'", "''") + "'")
@@ -219,6 +337,7 @@ class DuckLakeStore(DuckDBStore):
         cur = self.cursor()
         before = cur.execute("SELECT count(*) FROM ducklake_snapshots('lake')").fetchone()[0]
         with self._write_lock:
+            cur.execute("CALL ducklake_flush_inlined_data('lake')")
             cur.execute("CALL ducklake_merge_adjacent_files('lake')")
             cur.execute("CALL ducklake_expire_snapshots('lake', older_than => now() - "
                         f"INTERVAL {int(keep_snapshots_days)} DAY)")
@@ -233,6 +352,8 @@ class DuckLakeStore(DuckDBStore):
         for attempt in range(_RETRIES):
             try:
                 migrate(_LakeDDL(self._con), read_only=self.read_only)  # type: ignore[arg-type]
+                if not self.read_only:
+                    self._lay_out()
                 break
             except duckdb.TransactionException:  # another node migrated at the same time
                 if attempt == _RETRIES - 1:
@@ -244,3 +365,90 @@ class DuckLakeStore(DuckDBStore):
                 f"CALL postgres_execute('{_CATALOG}', 'CREATE SEQUENCE IF NOT EXISTS "
                 f"tv_commit_seq; SELECT setval(''tv_commit_seq'', greatest({top}, (SELECT "
                 "last_value FROM tv_commit_seq)))')")
+            index = LakeIndex(self._con)
+            index.create()
+            if index.is_empty() and self._con.execute(
+                    "SELECT count(*) FROM (SELECT 1 FROM trace_parts LIMIT 1)").fetchone()[0]:
+                index.backfill()
+
+    def _lay_out(self) -> None:
+        """Day partitions, the sort order of files and the blob purge queue, once per lake."""
+        con = self._con
+        row = con.execute("SELECT value FROM tv_meta WHERE key = 'lake_layout'").fetchone()
+        if row and row[0] == _LAYOUT_VERSION:
+            return
+        # Every commit goes to Parquet files (as ATTACH asks too): rows inlined in the
+        # catalog are read back from PostgreSQL by every query, which costs more than the
+        # small files that maintain merges later.
+        con.execute("CALL lake.set_option('data_inlining_row_limit', 0)")
+        con.execute("BEGIN")
+        try:
+            for table in _DAY:
+                con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS day DATE")
+                con.execute(f"ALTER TABLE {table} SET PARTITIONED BY (day)")
+                con.execute(f"UPDATE {table} SET day = make_timestamp_ns({_DAY[table]})::DATE "
+                            "WHERE day IS NULL")  # rows of a lake laid out before
+            for table, keys in _SORTED.items():
+                con.execute(f"ALTER TABLE {table} SET SORTED BY ({keys})")
+            con.execute(_QUEUE_TABLE)
+            con.execute("DELETE FROM tv_meta WHERE key = 'lake_layout'")
+            con.execute("INSERT INTO tv_meta VALUES ('lake_layout', ?)", [_LAYOUT_VERSION])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+
+    # -- reads through the index -----------------------------------------------------------
+    def trace_summary(self, project: str | None, trace_id: str) -> dict[str, Any]:
+        """The summary row of one trace, read from the commits the index names."""
+        found = self.locator.trace_seqs([(project, trace_id)])
+        for (proj, _), seqs in sorted(found.items()):
+            where = (" WHERE project = ? AND trace_id = ? AND seq IN ("
+                     + ", ".join(map(str, seqs)) + ")")
+            rows = _records(self._execute(
+                f"SELECT {', '.join(_TRACE_COLUMNS)}, first_seq, last_seq, log_parts FROM ("
+                + _SUMMARY_SELECT.format(where=where) + ") t", [proj, trace_id]))
+            if rows:
+                rows[0]["seqs"] = seqs
+                return rows[0]
+        raise NotFound(f"trace {trace_id} not found")
+
+    def span_filter(self, summary: dict[str, Any]) -> tuple[str, list[Any]]:
+        """The trace's commits and the day partitions its spans can be in."""
+        commits, params = self.commit_filter(summary)
+        return (f"{commits} AND day BETWEEN make_timestamp_ns(?)::DATE "
+                "AND make_timestamp_ns(?)::DATE",
+                [*params, summary["start_ns"], summary["end_ns"]])
+
+    def blob_commits(self, hashes: list[bytes]) -> tuple[str, list[Any]] | None:
+        """The commits the index says stored these blobs (None: search every commit)."""
+        seqs = self.locator.blob_seqs([hkey(h) for h in hashes])
+        return (f"seq IN ({', '.join(map(str, seqs))})", []) if seqs else None
+
+    # -- retention ---------------------------------------------------------------------------
+    def apply_retention(self, *, dry_run: bool = False, now_ns: int | None = None,
+                        policy: str | None = None) -> list[dict[str, Any]]:
+        """Purge as the file store does; a purge another node made at the same moment wins."""
+        try:
+            return super().apply_retention(dry_run=dry_run, now_ns=now_ns, policy=policy)
+        except duckdb.TransactionException as exc:
+            self._writer = None
+            raise StoreError("another node purged or changed the same rows at the same "
+                             f"moment; run retention again ({exc})") from None
+
+    def _after_purges(self, traces: list[tuple[str, str]]) -> None:
+        """Tell the other nodes, then remove the purged rows from the data files.
+
+        Rows inlined in the catalog are flushed to files, files holding deleted rows are
+        rewritten, every snapshot older than now expires and the files no snapshot needs
+        are deleted, so purged rows cannot be read back through time travel, from the
+        catalog database or from the data directory.
+        """
+        index = self.locator
+        index.bump_epoch()
+        index.forget_traces(traces)
+        cur = self.cursor()  # the caller holds the write lock
+        cur.execute("CALL ducklake_flush_inlined_data('lake')")
+        cur.execute("CALL ducklake_rewrite_data_files('lake', delete_threshold => 0)")
+        cur.execute("CALL ducklake_expire_snapshots('lake', older_than => now())")
+        cur.execute("CALL ducklake_cleanup_old_files('lake', cleanup_all => true)")

@@ -254,8 +254,33 @@ def _archive(store: Any, plan: PlannedPurge, seq: int) -> tuple[str, str]:
     return info.path, info.sha256
 
 
-def purge(store: Any, writer: DuckDBWriter, plan: PlannedPurge) -> dict[str, Any]:
-    """Remove a planned purge's traces in one ledgered commit; returns the purge row."""
+def _queue_blobs(con: duckdb.DuckDBPyConnection, seq: int, orphaned: str, in_set: str,
+                 grace_ns: int) -> str:
+    """Queue the blobs ``orphaned`` selects; return SQL selecting the queued ones now due."""
+    now = _now()
+    con.execute("INSERT INTO blob_purge_queue SELECT DISTINCT hash, ?, ? FROM blobs "
+                f"WHERE {orphaned}", [seq, now])
+    con.execute("CREATE OR REPLACE TEMP TABLE purge_due AS SELECT DISTINCT hash AS h "
+                "FROM blob_purge_queue WHERE marked_seq < ? AND marked_ns <= ?",
+                [seq, now - grace_ns])
+    con.execute("CREATE OR REPLACE TEMP TABLE purge_due_keep AS SELECT DISTINCT h FROM ("
+                + _SPAN_REFS.format(where=f"WHERE NOT {in_set}",
+                                    where_lifted=f"WHERE lifted IS NOT NULL AND NOT {in_set}")
+                + ") WHERE h IN (SELECT h FROM purge_due)")
+    # Due blobs leave the queue: removed now, or referenced again and so kept.
+    con.execute("DELETE FROM blob_purge_queue WHERE hash IN (SELECT h FROM purge_due)")
+    return "hash IN (SELECT h FROM purge_due EXCEPT SELECT h FROM purge_due_keep)"
+
+
+def purge(store: Any, writer: DuckDBWriter, plan: PlannedPurge,
+          blob_grace_ns: int = 0) -> dict[str, Any]:
+    """Remove a planned purge's traces in one ledgered commit; returns the purge row.
+
+    With ``blob_grace_ns`` (stores shared by several writers), blobs the purge leaves
+    unreferenced are queued instead; a later purge removes those queued at least that
+    long before and still unreferenced, so a writer that took such a blob for stored a
+    moment before the purge never commits a reference to a removed blob.
+    """
     con = writer.con
     seq = writer.allocate_seq()
     archive = digest = None
@@ -280,6 +305,8 @@ def purge(store: Any, writer: DuckDBWriter, plan: PlannedPurge) -> dict[str, Any
                                                          f"{in_set}")
                         + ") WHERE h IN (SELECT h FROM purge_refs)")
             doomed = "hash IN (SELECT h FROM purge_refs EXCEPT SELECT h FROM purge_keep)"
+            if blob_grace_ns:
+                doomed = _queue_blobs(con, seq, doomed, in_set, blob_grace_ns)
             con.execute("INSERT INTO purged_rows SELECT ?, seq, 'blobs', hex(hash) FROM blobs "
                         f"WHERE {doomed}", [seq])
             counts = dict(con.execute("SELECT table_name, count(*) FROM purged_rows WHERE seq = ? "
@@ -299,7 +326,7 @@ def purge(store: Any, writer: DuckDBWriter, plan: PlannedPurge) -> dict[str, Any
                         [writer.node, seq, row[1], content, writer.prev_hash, link])
     finally:
         con.unregister("purge_set")
-        for temp in ("purge_refs", "purge_keep"):
+        for temp in ("purge_refs", "purge_keep", "purge_due", "purge_due_keep"):
             try:
                 con.execute(f"DROP TABLE IF EXISTS {temp}")
             except duckdb.Error:

@@ -20,6 +20,7 @@ from ...ingest._draft import SpanDraft
 from ...ingest._raw import RawLog
 from ...query._filters import SpanQuery, TraceQuery
 from .._assemble import Assembler
+from .._tables import SPAN_COLUMNS
 from . import _datasets, _retention, _scores
 from ._migrations import TRACES_SELECT, migrate
 from ._writer import CommitResult, DuckDBWriter
@@ -39,6 +40,8 @@ _OUTLINE = (
     "tool_blocked, msg_sender AS sender, msg_receiver AS receiver, memory_operation, "
     "memory_keys, step_index, retry_count, tokens_total AS tokens, cost_usd, links"
 )
+_SPAN_SELECT = ", ".join(c for c, _, _ in SPAN_COLUMNS)
+_SPAN_EXPORT = ", ".join(f"s.{c}" for c, _, _ in SPAN_COLUMNS if c != "seq")
 _LOCK_PID = re.compile(r"PID (\d+)")
 
 
@@ -101,6 +104,8 @@ class DuckDBStore:
     """A tracevault store in one DuckDB file (or ``:memory:``)."""
 
     _writer_class: type[DuckDBWriter] = DuckDBWriter
+    _blob_grace_ns = 0
+    """How long blobs a purge left unreferenced wait for a later purge (0: removed at once)."""
 
     def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False,
                  memory_limit: str = "1GB", node_id: str = "local",
@@ -250,22 +255,41 @@ class DuckDBStore:
             raise NotFound(f"trace {trace_id} not found")
         return rows[0]
 
+    def commit_filter(self, summary: dict[str, Any]) -> tuple[str, list[Any]]:
+        """SQL (over a table's ``seq``) selecting the commits that hold a trace.
+
+        ``summary`` is a row from ``trace_summary``. The file store reads the trace's
+        commit range; a lake lists the exact commits, so only their files are read.
+        """
+        seqs = summary.get("seqs")
+        if seqs:
+            return f"seq IN ({', '.join(str(int(s)) for s in seqs)})", []
+        return "seq BETWEEN ? AND ?", [summary["first_seq"], summary["last_seq"]]
+
+    def span_filter(self, summary: dict[str, Any]) -> tuple[str, list[Any]]:
+        """SQL selecting the span rows' commits (and, in a lake, day partitions) of a trace."""
+        return self.commit_filter(summary)
+
     def trace_assembler(self, project: str | None,
                         trace_id: str) -> tuple[dict[str, Any], Assembler]:
         """The summary of a trace and an assembler over its stored rows."""
         summary = self.trace_summary(project, trace_id)
         cur = self.cursor()
-        lo, hi = summary["first_seq"], summary["last_seq"]
+        commits, params = self.commit_filter(summary)
+        where, where_params = self.span_filter(summary)
         project = summary["project"]
         rows = _records(cur.execute(
-            "SELECT * FROM spans WHERE project = ? AND trace_id = ? AND seq BETWEEN ? AND ? "
-            "ORDER BY start_ns, span_id", [project, trace_id, lo, hi]))
-        events = _records(cur.execute(
-            "SELECT span_id, time_ns, name, source, severity, attributes, body, refs "
-            "FROM events WHERE project = ? AND trace_id = ? AND seq BETWEEN ? AND ?",
-            [project, trace_id, lo, hi]))
+            f"SELECT {_SPAN_SELECT} FROM spans WHERE project = ? AND trace_id = ? AND {where} "
+            "ORDER BY start_ns, span_id", [project, trace_id, *where_params]))
+        events: list[dict[str, Any]] = []
+        # A summary that counts log records (a lake's) lets a trace without any skip a read.
+        if summary.get("log_parts") != 0 or any(r["event_count"] for r in rows):
+            events = _records(cur.execute(
+                "SELECT span_id, time_ns, name, source, severity, attributes, body, refs, seq "
+                f"FROM events WHERE project = ? AND trace_id = ? AND {commits}",
+                [project, trace_id, *params]))
         return summary_dict(summary), Assembler(
-            rows, events, lambda hashes: self.load_blobs(hashes, seq_range=(lo, hi)))
+            rows, events, lambda hashes: self.load_blobs(hashes, commits=(commits, params)))
 
     def get_trace(self, project: str | None, trace_id: str) -> dict[str, Any]:
         """A whole trace: its summary and every span with full content."""
@@ -292,10 +316,10 @@ class DuckDBStore:
         left out); no blob is read.
         """
         summary = self.trace_summary(project, trace_id)
+        commits, params = self.span_filter(summary)
         cur = self._execute(
-            f"SELECT {_OUTLINE} FROM spans WHERE project = ? AND trace_id = ? AND seq "
-            "BETWEEN ? AND ? ORDER BY start_ns, span_id",
-            [summary["project"], trace_id, summary["first_seq"], summary["last_seq"]])
+            f"SELECT {_OUTLINE} FROM spans WHERE project = ? AND trace_id = ? AND {commits} "
+            "ORDER BY start_ns, span_id", [summary["project"], trace_id, *params])
         spans = []
         for row in _records(cur):
             row["links"] = orjson.loads(row["links"]) if row["links"] else []
@@ -303,45 +327,48 @@ class DuckDBStore:
         return {"summary": summary_dict(summary), "spans": spans}
 
     def load_blobs(self, hashes: Iterable[bytes],
-                   seq_range: tuple[int, int] | None = None) -> dict[bytes, str]:
+                   commits: tuple[str, list[Any]] | None = None) -> dict[bytes, str]:
         """Blob texts by hash (missing hashes are absent from the result).
 
-        ``seq_range``, the commits of the trace being read, is searched first: blobs are
-        stored by the commit that first sent them, and a range read skips the rest of
-        the table. Hashes stored earlier (shared with older traces) are looked up after.
+        ``commits`` (from ``commit_filter``), the commits of the trace being read, are
+        searched first: blobs are stored by the commit that first sent them, and reading
+        those commits skips the rest of the table. Hashes stored earlier (shared with
+        older traces) are looked up after, in the commits ``blob_commits`` names.
         """
         found, missing = self._blob_cache.get_many(bytes(h) for h in hashes)
-        ranges = [seq_range, None] if seq_range is not None else [None]
-        for bounds in ranges:
-            if not missing:
-                break
-            loaded = self._read_blobs(missing, bounds)
-            self._blob_cache.put_many(loaded)
-            found.update(loaded)
-            missing = [h for h in missing if h not in loaded]
+        if missing and commits is not None:
+            self._load_into(found, missing, commits)
+            missing = [h for h in missing if h not in found]
+        if missing:
+            self._load_into(found, missing, self.blob_commits(missing))
         return found
 
-    def _read_blobs(self, hashes: list[bytes],
-                    bounds: tuple[int, int] | None) -> dict[bytes, str]:
+    def blob_commits(self, hashes: list[bytes]) -> tuple[str, list[Any]] | None:
+        """SQL selecting the commits that may hold these blobs; None: search them all."""
+        return None
+
+    def _load_into(self, found: dict[bytes, str], hashes: list[bytes],
+                   commits: tuple[str, list[Any]] | None) -> None:
         from .._codec import hkey
 
         keys = sorted({hkey(h) for h in hashes})
         wanted = set(hashes)
         sql = "SELECT hash, data FROM blobs WHERE hkey IN (SELECT unnest(?::BIGINT[]))"
         params: list[Any] = [keys]
-        if bounds is not None:
-            sql += " AND seq BETWEEN ? AND ?"
-            params += list(bounds)
+        if commits is not None:
+            sql += f" AND {commits[0]}"
+            params += commits[1]
         loaded: dict[bytes, str] = {}
         for h, data in self.cursor().execute(sql, params).fetchall():
             if bytes(h) in wanted:
                 loaded[bytes(h)] = data
-        return loaded
+        self._blob_cache.put_many(loaded)
+        found.update(loaded)
 
     def spans_table(self, query: SpanQuery) -> pa.Table:
         """Matching span rows as an Arrow table (scalar columns; content as blob hashes)."""
         conds, params = query.where("s")
-        sql = "SELECT s.* EXCLUDE (seq) FROM spans s"
+        sql = f"SELECT {_SPAN_EXPORT} FROM spans s"
         if conds:
             sql += " WHERE " + " AND ".join(conds)
         sql += " ORDER BY s.start_ns, s.span_id"
@@ -477,17 +504,26 @@ class DuckDBStore:
         with self._write_lock:
             writer = self._get_writer()
             out = []
-            for plan in _retention.plan_purges(self, writer.con, now_ns, policy):
-                done = plan.to_dict()
-                if plan.traces:
-                    done["purge"] = _retention.purge(self, writer, plan)
-                out.append(done)
-            if any("purge" in d for d in out):
-                # Caches may know removed blobs and traces: start them afresh.
-                self._writer = None
-                self._blob_cache = _BlobCache(32 << 20)
-                self._checkpoint()
+            purged: list[tuple[str, str]] = []
+            try:
+                for plan in _retention.plan_purges(self, writer.con, now_ns, policy):
+                    done = plan.to_dict()
+                    if plan.traces:
+                        done["purge"] = _retention.purge(self, writer, plan,
+                                                          self._blob_grace_ns)
+                        purged += plan.traces
+                    out.append(done)
+            finally:  # also when a later purge failed: the earlier ones are committed
+                if purged:
+                    # Caches may know removed blobs and traces: start them afresh.
+                    self._writer = None
+                    self._blob_cache = _BlobCache(32 << 20)
+                    self._after_purges(purged)
         return out
+
+    def _after_purges(self, traces: list[tuple[str, str]]) -> None:
+        """Make purged rows leave the storage too (the file store: a checkpoint)."""
+        self._checkpoint()
 
     def log_access(self, principal: str, action: str, target: str | None = None,
                    project: str | None = None, via: str = "api") -> None:

@@ -156,13 +156,8 @@ class DuckDBWriter:
         self.node = node
         self.lifter = Lifter(TraceCache(cache_bytes))
         self.index = BlobIndex()
-        keys = con.execute("SELECT hkey FROM blobs").arrow()
-        keys = keys.read_all() if hasattr(keys, "read_all") else keys
-        self.index.load(np.asarray(keys.column(0).to_numpy(zero_copy_only=False),
-                                   dtype=np.int64) if keys.num_rows else np.empty(0, np.int64))
         self.traces = TraceIndex()
-        self.traces.load(con.execute("SELECT DISTINCT project, trace_id FROM trace_parts")
-                         .fetchall())
+        self._load_indexes()
         last = con.execute(
             "SELECT seq, chain_hash FROM ledger WHERE node = ? ORDER BY seq DESC LIMIT 1", [node]
         ).fetchone()
@@ -174,38 +169,50 @@ class DuckDBWriter:
         self._inflight_blobs: set[bytes] = set()
         self._inflight_spans: set[tuple[str, str, str]] = set()
 
+    def _load_indexes(self) -> None:
+        """Load the keys of every stored blob and trace."""
+        keys = self.con.execute("SELECT hkey FROM blobs").arrow()
+        keys = keys.read_all() if hasattr(keys, "read_all") else keys
+        self.index.load(np.asarray(keys.column(0).to_numpy(zero_copy_only=False),
+                                   dtype=np.int64) if keys.num_rows else np.empty(0, np.int64))
+        self.traces.load(self.con.execute("SELECT DISTINCT project, trace_id FROM trace_parts")
+                         .fetchall())
+
     # -- dedup ---------------------------------------------------------------------------
     def _known_span_ids(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
         """Span ids already stored (or in flight) for traces the cache does not know."""
         cold = [k for k in keys if k not in self.lifter.cache]
         found: dict[tuple[str, str], set[str]] = {k: set() for k in cold}
-        cold = [k for k in cold if self.traces.may_contain(*k)]
         if cold:
-            ids = pa.table({"project": [k[0] for k in cold],
-                            "trace_id": [k[1] for k in cold]})
-            con = self.read_con
-            con.register("cold_traces", ids)
-            try:
-                ranges = con.execute(
-                    "SELECT p.project, p.trace_id, min(p.seq), max(p.seq) FROM trace_parts p "
-                    "JOIN cold_traces c USING (project, trace_id) GROUP BY ALL"
-                ).fetchall()
-                if ranges:
-                    lo = min(r[2] for r in ranges)
-                    hi = max(r[3] for r in ranges)
-                    rows = con.execute(
-                        "SELECT s.project, s.trace_id, s.span_id FROM spans s JOIN "
-                        "cold_traces c USING (project, trace_id) WHERE s.seq BETWEEN ? AND ?",
-                        [lo, hi],
-                    ).fetchall()
-                    for project, trace_id, span_id in rows:
-                        found[(project, trace_id)].add(span_id)
-            finally:
-                con.unregister("cold_traces")
+            for project, trace_id, span_id in self._stored_span_ids(cold):
+                found[(project, trace_id)].add(span_id)
         for project, trace_id, span_id in self._inflight_spans:
             if (project, trace_id) in found:
                 found[(project, trace_id)].add(span_id)
         return found
+
+    def _stored_span_ids(self, traces: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
+        """``(project, trace_id, span_id)`` of the committed spans of these traces."""
+        traces = [k for k in traces if self.traces.may_contain(*k)]
+        if not traces:
+            return []
+        con = self.read_con
+        con.register("cold_traces", pa.table({"project": [k[0] for k in traces],
+                                              "trace_id": [k[1] for k in traces]}))
+        try:
+            ranges = con.execute(
+                "SELECT p.project, p.trace_id, min(p.seq), max(p.seq) FROM trace_parts p "
+                "JOIN cold_traces c USING (project, trace_id) GROUP BY ALL"
+            ).fetchall()
+            if not ranges:
+                return []
+            return con.execute(
+                "SELECT s.project, s.trace_id, s.span_id FROM spans s JOIN "
+                "cold_traces c USING (project, trace_id) WHERE s.seq BETWEEN ? AND ?",
+                [min(r[2] for r in ranges), max(r[3] for r in ranges)],
+            ).fetchall()
+        finally:
+            con.unregister("cold_traces")
 
     def _is_new(self, keys: Sequence[tuple[str, str, str]]) -> list[bool]:
         """For each span key, whether it is neither stored, in flight, nor repeated."""
@@ -314,7 +321,7 @@ class DuckDBWriter:
         with transaction(con):
             for name, table in prepared.batch.tables.items():
                 con.register("batch_rows", table)
-                con.execute(f"INSERT INTO {name} SELECT * FROM batch_rows")
+                con.execute(self._insert_sql(name))
                 if name == "spans":
                     con.execute(_TRACE_PARTS_SQL, [seq])
                 elif name == "events" and prepared.batch.has_logs:
@@ -329,6 +336,10 @@ class DuckDBWriter:
                  self.prev_hash, link],
             )
         return link
+
+    def _insert_sql(self, table: str) -> str:
+        """The statement that inserts a batch's rows (``batch_rows``) into ``table``."""
+        return f"INSERT INTO {table} SELECT * FROM batch_rows"
 
     def commit_rows(self, table: str, rows: pa.Table) -> int:
         """Commit rows of a table outside the batch stream (scores), as one ledger commit.
