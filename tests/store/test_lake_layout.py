@@ -244,3 +244,21 @@ def test_two_nodes_purging_at_once_purge_each_trace_once(lake_url: str) -> None:
     assert report.ok, [str(p) for p in report.problems]
     for n in nodes:
         n.close()
+
+
+def test_quotes_in_ids_and_projects_reach_postgres_as_text(lake_url: str) -> None:
+    store = DuckLakeStore(lake_url)
+    drafts = _drafts(42, 20)[0]
+    for d in drafts:
+        d.project = "o'brien; DROP TABLE tv_trace_index; --"
+    store.write(drafts)
+    trace_id = drafts[0].trace_id
+    assert store.get_trace(drafts[0].project, trace_id)["summary"]["project"] == drafts[0].project
+    for bad in ("x'y", "a''); DROP TABLE tv_trace_index; --", "\\'"):
+        with pytest.raises(NotFound):
+            store.get_trace(None, bad)
+    store.set_retention_policy("all", keep_days=0, action="delete")
+    end = max(t["end_time_ns"] for t in store.list_traces(TraceQuery()))
+    assert store.apply_retention(now_ns=end + 10**12)[0]["purge"]["traces"] >= 1
+    assert store.locator.trace_seqs([(None, trace_id)]) == {}
+    store.close()
