@@ -77,11 +77,11 @@ def read_trace(store: Any, project: str | None, trace_id: str) -> TraceRecords:
     Reads a local store directly, a remote one over its REST API (span order, flags,
     trace state and log records through read-only SQL when the server allows it).
     """
-    if hasattr(store, "trace_assembler") and hasattr(store, "cursor"):
-        summary, asm = store.trace_assembler(project, trace_id)
+    if hasattr(store, "assembler_for") and hasattr(store, "cursor"):
+        row = store.trace_summary(project, trace_id)
+        summary, asm = store.assembler_for(row)
         spans = asm.spans()
-        commits = store.commit_filter(store.trace_summary(summary["project"], trace_id))
-        src: _Source = _Local(store, asm, commits)
+        src: _Source = _Local(store, asm, store.commit_filter(row))
     else:
         trace = store.get_trace(project, trace_id)
         summary, spans = trace["summary"], trace["spans"]

@@ -49,8 +49,8 @@ class Assembler:
         self.events: dict[str, list[dict[str, Any]]] = {}
         for e in events:
             row = self.rows.get(e["span_id"])
-            if row is not None and e.get("seq", row.get("seq")) != row.get("seq") \
-                    and e.get("source") == "span":
+            if e.get("source") == "span" and row is not None and "seq" in e \
+                    and e["seq"] != row.get("seq"):
                 continue
             self.events.setdefault(e["span_id"], []).append(e)
         self._load = load

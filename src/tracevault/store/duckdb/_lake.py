@@ -38,7 +38,6 @@ _COLUMN_KEY = re.compile(r"\s+PRIMARY KEY(?=\s*[,)])")
 _TABLE_KEY = re.compile(r",\s*PRIMARY KEY\s*\([^)]*\)")
 _UPSERT_META = re.compile(r"INSERT OR REPLACE INTO tv_meta VALUES \('(\w+)', \?\)")
 _DATA_PATH = re.compile(r"(?:^|\s)data_path=(\S+)")
-_CATALOG = CATALOG
 _RETRIES = 8
 # Spans and events carry a ``day`` column (UTC day of start_ns / time_ns) that partitions
 # their files by day; rows are sorted within each file (on insert and when files are
@@ -159,6 +158,10 @@ class LakeWriter(DuckDBWriter):
 
     def _load_indexes(self) -> None:
         """Nothing to load: the lake index in PostgreSQL knows every node's rows."""
+
+    def _index_committed(self, prepared: PreparedBatch) -> None:
+        """Only the hot set: the key indexes are not used on a lake."""
+        self.index.remember(prepared.new_blobs)
 
     def allocate_seq(self) -> int:
         """A number no other node will use, above every number this node used before."""
@@ -362,7 +365,7 @@ class DuckLakeStore(DuckDBStore):
         if not self.read_only:
             top = int(self._con.execute("SELECT coalesce(max(seq), 0) FROM ledger").fetchone()[0])
             self._con.execute(
-                f"CALL postgres_execute('{_CATALOG}', 'CREATE SEQUENCE IF NOT EXISTS "
+                f"CALL postgres_execute('{CATALOG}', 'CREATE SEQUENCE IF NOT EXISTS "
                 f"tv_commit_seq; SELECT setval(''tv_commit_seq'', greatest({top}, (SELECT "
                 "last_value FROM tv_commit_seq)))')")
             index = LakeIndex(self._con)

@@ -27,6 +27,7 @@ __all__ = ["CATALOG", "LakeIndex", "pg_literal"]
 CATALOG = "__ducklake_metadata_lake"
 """The name DuckDB gives the PostgreSQL catalog database of the lake attached as ``lake``."""
 
+_EPOCH = "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM tv_purge_epoch"
 _DDL = (
     "CREATE TABLE IF NOT EXISTS tv_trace_index (project text NOT NULL, "
     "trace_id text NOT NULL, seq bigint NOT NULL); "
@@ -37,10 +38,8 @@ _DDL = (
 )
 
 
-def pg_literal(value: str | int) -> str:
+def pg_literal(value: str) -> str:
     """``value`` as a PostgreSQL literal, quoted for embedding in a DuckDB string too."""
-    if isinstance(value, int):
-        return str(int(value))
     return "''" + value.replace("'", "''''") + "''"
 
 
@@ -127,14 +126,12 @@ class LakeIndex:
 
     def next_commit(self) -> tuple[int, int]:
         """A new commit number and the current purge epoch, in one round trip."""
-        row = self._query("SELECT nextval(''tv_commit_seq''), (SELECT CASE WHEN is_called "
-                          "THEN last_value ELSE 0 END FROM tv_purge_epoch)")[0]
+        row = self._query(f"SELECT nextval(''tv_commit_seq''), ({_EPOCH})")[0]
         return int(row[0]), int(row[1])
 
     def epoch(self) -> int:
         """The purge epoch: how many purges were announced."""
-        return int(self._query("SELECT CASE WHEN is_called THEN last_value ELSE 0 END "
-                               "FROM tv_purge_epoch")[0][0])
+        return int(self._query(_EPOCH)[0][0])
 
     def bump_epoch(self) -> int:
         """Announce a purge to every node; returns the new epoch."""

@@ -273,7 +273,11 @@ class DuckDBStore:
     def trace_assembler(self, project: str | None,
                         trace_id: str) -> tuple[dict[str, Any], Assembler]:
         """The summary of a trace and an assembler over its stored rows."""
-        summary = self.trace_summary(project, trace_id)
+        return self.assembler_for(self.trace_summary(project, trace_id))
+
+    def assembler_for(self, summary: dict[str, Any]) -> tuple[dict[str, Any], Assembler]:
+        """``trace_assembler`` for a row ``trace_summary`` returned."""
+        trace_id = summary["trace_id"]
         cur = self.cursor()
         commits, params = self.commit_filter(summary)
         where, where_params = self.span_filter(summary)

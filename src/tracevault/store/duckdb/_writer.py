@@ -178,6 +178,11 @@ class DuckDBWriter:
         self.traces.load(self.con.execute("SELECT DISTINCT project, trace_id FROM trace_parts")
                          .fetchall())
 
+    def _index_committed(self, prepared: PreparedBatch) -> None:
+        """Add a committed batch's blobs and traces to the key indexes."""
+        self.index.add(prepared.new_blobs)
+        self.traces.add({(p, t) for p, t, _ in prepared.span_keys})
+
     # -- dedup ---------------------------------------------------------------------------
     def _known_span_ids(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
         """Span ids already stored (or in flight) for traces the cache does not know."""
@@ -308,10 +313,9 @@ class DuckDBWriter:
             raise StoreError(f"commit failed: {exc}") from exc
         self.committed_seq = prepared.seq
         self.prev_hash = link
-        self.index.add(prepared.new_blobs)
+        self._index_committed(prepared)
         self._inflight_blobs.difference_update(prepared.new_blobs)
         self._inflight_spans -= prepared.span_keys
-        self.traces.add({(p, t) for p, t, _ in prepared.span_keys})
         spans, events, blobs = prepared.batch.counts()
         return CommitResult(prepared.seq, spans, prepared.duplicates, events, blobs)
 
