@@ -25,7 +25,7 @@ from ...ingest._draft import SpanDraft
 from ...ingest._raw import RawLog
 from .._batch import LiftedBatch
 from .._codec import hkey
-from ._lakeindex import CATALOG, LakeIndex
+from ._lakeindex import CATALOG, LakeIndex, purge_lock
 from ._migrations import TRACES_SELECT, migrate
 from ._store import _TRACE_COLUMNS, DuckDBStore, _records
 from ._writer import CommitResult, DuckDBWriter, PreparedBatch
@@ -431,9 +431,16 @@ class DuckLakeStore(DuckDBStore):
     # -- retention ---------------------------------------------------------------------------
     def apply_retention(self, *, dry_run: bool = False, now_ns: int | None = None,
                         policy: str | None = None) -> list[dict[str, Any]]:
-        """Purge as the file store does; a purge another node made at the same moment wins."""
+        """Purge as the file store does, one node at a time.
+
+        A node about to plan its purges while another purges waits for it (the purge
+        lock), so it plans on what is left and each trace is purged once.
+        """
+        if dry_run:
+            return super().apply_retention(dry_run=True, now_ns=now_ns, policy=policy)
         try:
-            return super().apply_retention(dry_run=dry_run, now_ns=now_ns, policy=policy)
+            with purge_lock(self._dsn):
+                return super().apply_retention(now_ns=now_ns, policy=policy)
         except duckdb.TransactionException as exc:
             self._writer = None
             raise StoreError("another node purged or changed the same rows at the same "

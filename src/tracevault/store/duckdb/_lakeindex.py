@@ -11,18 +11,23 @@ that then fails leaves rows naming a commit without data, which readers skip. Th
 is therefore a superset of the data, never missing an entry.
 
 ``tv_purge_epoch`` counts retention purges; nodes compare it at each commit and drop
-their caches when another node purged (see ``LakeWriter``).
+their caches when another node purged (see ``LakeWriter``). Purges themselves take turns
+under ``purge_lock``, a PostgreSQL advisory lock held by a session of its own, so a node
+that dies while purging releases it with its connection.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-__all__ = ["CATALOG", "LakeIndex", "pg_literal"]
+from ..._exceptions import StoreError
+
+__all__ = ["CATALOG", "LakeIndex", "pg_literal", "purge_lock"]
 
 CATALOG = "__ducklake_metadata_lake"
 """The name DuckDB gives the PostgreSQL catalog database of the lake attached as ``lake``."""
@@ -36,6 +41,36 @@ _DDL = (
     "CREATE INDEX IF NOT EXISTS tv_blob_index_key ON tv_blob_index (hkey); "
     "CREATE SEQUENCE IF NOT EXISTS tv_purge_epoch"
 )
+
+
+_PURGE_LOCK = 0x7472616365  # the advisory lock key of purges (per catalog database)
+PURGE_LOCK_WAIT_S = 900
+"""How long a purge waits for another node's purge before giving up."""
+
+
+@contextmanager
+def purge_lock(dsn: str, wait_s: float = PURGE_LOCK_WAIT_S) -> Iterator[None]:
+    """Hold the lake's purge lock while the body runs; wait for another node's purge first.
+
+    The lock is a PostgreSQL session advisory lock on a connection of its own: it is
+    released when the body ends and also when the process dies (its session ends).
+    """
+    try:
+        import psycopg
+    except ImportError:
+        raise StoreError("purging a lake needs psycopg: install tracevault[ducklake]") from None
+    try:
+        conn = psycopg.connect(dsn, autocommit=True, connect_timeout=30)
+    except psycopg.Error as exc:
+        raise StoreError(f"cannot reach the lake catalog database: {exc}".strip()) from None
+    with conn:
+        try:
+            conn.execute(f"SET lock_timeout = '{int(wait_s * 1000)}ms'")
+            conn.execute("SELECT pg_advisory_lock(%s)", [_PURGE_LOCK])
+        except psycopg.errors.LockNotAvailable:
+            raise StoreError(f"another node has been purging for over {wait_s:.0f} s; "
+                             "run retention again later") from None
+        yield
 
 
 def pg_literal(value: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ..._exceptions import InputError
+from ..._exceptions import InputError, NotFound, StoreError
 from ._writer import DuckDBWriter, chain_hash, ledger_content_hash, transaction
 
 __all__ = ["ACTIONS", "PlannedPurge", "add_hold", "plan_purges", "purge", "release_hold",
@@ -272,6 +272,11 @@ def _queue_blobs(con: duckdb.DuckDBPyConnection, seq: int, orphaned: str, in_set
     return "hash IN (SELECT h FROM purge_due EXCEPT SELECT h FROM purge_due_keep)"
 
 
+def _raced() -> StoreError:
+    return StoreError("another node purged some of these traces at the same moment; "
+                      "run retention again")
+
+
 def purge(store: Any, writer: DuckDBWriter, plan: PlannedPurge,
           blob_grace_ns: int = 0) -> dict[str, Any]:
     """Remove a planned purge's traces in one ledgered commit; returns the purge row.
@@ -285,13 +290,22 @@ def purge(store: Any, writer: DuckDBWriter, plan: PlannedPurge,
     seq = writer.allocate_seq()
     archive = digest = None
     if plan.policy["action"] == "archive" and plan.traces:
-        archive, digest = _archive(store, plan, seq)
+        try:
+            archive, digest = _archive(store, plan, seq)
+        except NotFound:  # another writer purged a planned trace since the plan was made
+            raise _raced() from None
     keys = pa.table({"project": [p for p, _ in plan.traces],
                      "trace_id": [t for _, t in plan.traces]})
     in_set = "(project, trace_id) IN (SELECT project, trace_id FROM purge_set)"
     con.register("purge_set", keys)
     try:
         with transaction(con):
+            # The plan was read before this transaction: a writer sharing the store may
+            # have purged some of its traces since. Purge only a plan that still holds.
+            present = con.execute("SELECT count(*) FROM (SELECT DISTINCT project, trace_id "
+                                  f"FROM trace_parts WHERE {in_set})").fetchone()
+            if not present or present[0] != len(plan.traces):
+                raise _raced()
             for table in ("spans", "events", "scores"):
                 con.execute(f"INSERT INTO purged_rows SELECT ?, seq, '{table}', hex(row_hash) "
                             f"FROM {table} WHERE {in_set}", [seq])
