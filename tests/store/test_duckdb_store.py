@@ -6,7 +6,7 @@ from tracevault import NotFound, SchemaVersionError, StoreBusy
 from tracevault.ingest import prepare_spans
 from tracevault.ingest.otlp import decode_traces_protobuf
 from tracevault.store import DuckDBStore, open_store
-from tracevault.store._blobindex import BlobIndex
+from tracevault.store._blobindex import BlobCache, BlobIndex
 from tracevault.store._codec import hkey
 from tracevault.testing import workload_requests
 
@@ -95,6 +95,17 @@ def test_open_store_url_forms(tmp_path) -> None:
         s = open_store(url)
         assert isinstance(s, DuckDBStore)
         s.close()
+
+
+def test_blob_cache_keeps_its_budget_and_forgets_everything_on_clear() -> None:
+    cache = BlobCache(max_bytes=64)
+    cache.put_many({bytes([i]) * 16: "x" * 4 for i in range(20)})  # 80 bytes: oldest go
+    found, missing = cache.get_many(bytes([i]) * 16 for i in range(20))
+    assert len(found) == 16 and missing == [bytes([i]) * 16 for i in range(4)]
+    cache.put_many({b"big" * 6: "y" * 5})  # over 1/16 of the budget: never cached
+    assert cache.get_many([b"big" * 6])[1] == [b"big" * 6]
+    cache.clear()
+    assert cache.get_many([bytes([19]) * 16]) == ({}, [bytes([19]) * 16])
 
 
 def test_blob_index_never_drops_a_blob_on_a_key_collision() -> None:

@@ -216,13 +216,19 @@ def test_a_span_two_nodes_store_at_the_same_moment_reads_once(lake_url: str) -> 
     second.close()
 
 
-def test_two_nodes_purging_at_once_purge_each_trace_once(lake_url: str) -> None:
-    nodes = [DuckLakeStore(lake_url, node_id=f"n{i}") for i in range(2)]
-    for drafts in _drafts(41, 200):
+def _due_for_purge(lake_url: str, seed: int, spans: int, count: int = 2
+                   ) -> tuple[list[DuckLakeStore], list[dict[str, Any]], int]:
+    """Nodes on one lake, traces the first wrote, and a time a delete-all policy purges them."""
+    nodes = [DuckLakeStore(lake_url, node_id=f"n{i}") for i in range(count)]
+    for drafts in _drafts(seed, spans):
         nodes[0].write(drafts)
     traces = nodes[0].list_traces(TraceQuery(limit=999))
     nodes[0].set_retention_policy("all", keep_days=0, action="delete")
-    now = max(t["end_time_ns"] for t in traces) + 10**12
+    return nodes, traces, max(t["end_time_ns"] for t in traces) + 10**12
+
+
+def test_two_nodes_purging_at_once_purge_each_trace_once(lake_url: str) -> None:
+    nodes, traces, now = _due_for_purge(lake_url, 41, 200)
     outcomes: list[Any] = []
 
     def run(store: DuckLakeStore) -> None:
@@ -250,12 +256,7 @@ def test_two_nodes_purging_at_once_purge_each_trace_once(lake_url: str) -> None:
 
 
 def test_a_plan_another_node_purged_meanwhile_is_refused(lake_url: str) -> None:
-    nodes = [DuckLakeStore(lake_url, node_id=f"n{i}") for i in range(2)]
-    for drafts in _drafts(43, 100):
-        nodes[0].write(drafts)
-    traces = nodes[0].list_traces(TraceQuery(limit=999))
-    nodes[0].set_retention_policy("all", keep_days=0, action="delete")
-    now = max(t["end_time_ns"] for t in traces) + 10**12
+    nodes, traces, now = _due_for_purge(lake_url, 43, 100)
     stale = _retention.plan_purges(nodes[1], nodes[1].cursor(), now)
     assert len(stale[0].traces) == len(traces)
     nodes[0].apply_retention(now_ns=now)  # purged between node 1's plan and its purge
@@ -269,11 +270,7 @@ def test_a_plan_another_node_purged_meanwhile_is_refused(lake_url: str) -> None:
 
 
 def test_the_purge_lock_waits_for_a_purge_and_dies_with_its_holder(lake_url: str) -> None:
-    store = DuckLakeStore(lake_url)
-    for drafts in _drafts(44, 60):
-        store.write(drafts)
-    store.set_retention_policy("all", keep_days=0, action="delete")
-    now = max(t["end_time_ns"] for t in store.list_traces(TraceQuery())) + 10**12
+    (store,), _, now = _due_for_purge(lake_url, 44, 60, count=1)
     script = ("import sys, time; from tracevault.store.duckdb._lakeindex import purge_lock\n"
               "with purge_lock(sys.argv[1]):\n    print('held', flush=True); time.sleep(600)")
     with subprocess.Popen([sys.executable, "-c", script, store._dsn],

@@ -4,10 +4,13 @@ The key index holds the first 8 bytes of every stored hash in a sorted NumPy arr
 (8 bytes per blob), so a batch learns which of its blobs are new without scanning the
 blob table. A key match that is not in the hot set is confirmed against the table by
 full hash, so a 64-bit collision can never drop a blob.
+
+``BlobCache`` is the read side: blob texts by hash, for trace fetches.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
@@ -15,7 +18,7 @@ import numpy as np
 
 from ._codec import hkey
 
-__all__ = ["BlobIndex", "TraceIndex"]
+__all__ = ["BlobCache", "BlobIndex", "TraceIndex"]
 
 
 class BlobIndex:
@@ -131,3 +134,45 @@ class TraceIndex:
             merged = np.fromiter(self._pending, dtype=np.int64, count=len(self._pending))
             self._sorted = np.union1d(self._sorted, merged)
             self._pending = set()
+
+
+class BlobCache:
+    """LRU of blob texts by hash for reads (system prompts and tools are hot)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[bytes, str] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        """Forget every text (after a purge removed blobs)."""
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+    def get_many(self, hashes: Iterable[bytes]) -> tuple[dict[bytes, str], list[bytes]]:
+        """The cached texts of ``hashes``, and the hashes not cached."""
+        found: dict[bytes, str] = {}
+        missing: list[bytes] = []
+        with self._lock:
+            for h in hashes:
+                text = self._items.get(h)
+                if text is None:
+                    missing.append(h)
+                else:
+                    self._items.move_to_end(h)
+                    found[h] = text
+        return found, missing
+
+    def put_many(self, items: dict[bytes, str]) -> None:
+        """Cache texts (none larger than 1/16 of the budget), oldest out first."""
+        with self._lock:
+            for h, text in items.items():
+                if len(text) > self.max_bytes // 16 or h in self._items:
+                    continue
+                self._items[h] = text
+                self._bytes += len(text)
+            while self._bytes > self.max_bytes and self._items:
+                _, old = self._items.popitem(last=False)
+                self._bytes -= len(old)

@@ -6,7 +6,6 @@ import os
 import re
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from ...ingest._draft import SpanDraft
 from ...ingest._raw import RawLog
 from ...query._filters import SpanQuery, TraceQuery
 from .._assemble import Assembler
+from .._blobindex import BlobCache
 from .._tables import SPAN_COLUMNS
 from . import _datasets, _retention, _scores
 from ._migrations import TRACES_SELECT, migrate
@@ -66,40 +66,6 @@ def _records(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-class _BlobCache:
-    """LRU of blob texts by hash for reads (system prompts and tools are hot)."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[bytes, str] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def get_many(self, hashes: Iterable[bytes]) -> tuple[dict[bytes, str], list[bytes]]:
-        found: dict[bytes, str] = {}
-        missing: list[bytes] = []
-        with self._lock:
-            for h in hashes:
-                text = self._items.get(h)
-                if text is None:
-                    missing.append(h)
-                else:
-                    self._items.move_to_end(h)
-                    found[h] = text
-        return found, missing
-
-    def put_many(self, items: dict[bytes, str]) -> None:
-        with self._lock:
-            for h, text in items.items():
-                if len(text) > self.max_bytes // 16 or h in self._items:
-                    continue
-                self._items[h] = text
-                self._bytes += len(text)
-            while self._bytes > self.max_bytes and self._items:
-                _, old = self._items.popitem(last=False)
-                self._bytes -= len(old)
-
-
 class DuckDBStore:
     """A tracevault store in one DuckDB file (or ``:memory:``)."""
 
@@ -130,7 +96,7 @@ class DuckDBStore:
             self._con.execute("CHECKPOINT")
         self._writer: DuckDBWriter | None = None
         self._write_lock = threading.Lock()
-        self._blob_cache = _BlobCache(32 << 20)
+        self._blob_cache = BlobCache(32 << 20)
 
     def _connect(self, config: dict[str, Any]) -> duckdb.DuckDBPyConnection:
         """Open the database file; busy and broken files raise store errors."""
@@ -521,7 +487,7 @@ class DuckDBStore:
                 if purged:
                     # Caches may know removed blobs and traces: start them afresh.
                     self._writer = None
-                    self._blob_cache = _BlobCache(32 << 20)
+                    self._blob_cache.clear()
                     self._after_purges(purged)
         return out
 
